@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// A set of values of an ordered discrete type, kept as sorted, disjoint, non-adjacent closed
+// intervals. All set algebra is a linear merge of two sorted lists, which is what keeps the
+// engine exact without enumerating addresses or ports.
+#pragma once
+
+#include <algorithm>
+#include <initializer_list>
+#include <utility>
+#include <vector>
+
+namespace bulkhead {
+
+// T needs <=>, and the traits type needs: static T Min(), Max(); static T Next(T) and Prev(T)
+// (only called away from Max and Min respectively).
+template <typename T, typename Traits>
+class IntervalSet {
+ public:
+  struct Range {
+    T first;
+    T last;  // inclusive
+    bool operator==(const Range&) const = default;
+  };
+
+  IntervalSet() = default;
+  IntervalSet(T first, T last) {
+    if (!(last < first)) ranges_.push_back({first, last});
+  }
+  static IntervalSet All() { return IntervalSet(Traits::Min(), Traits::Max()); }
+  static IntervalSet Of(std::initializer_list<Range> ranges) {
+    IntervalSet s;
+    for (const Range& r : ranges) s = s.Union(IntervalSet(r.first, r.last));
+    return s;
+  }
+
+  bool empty() const { return ranges_.empty(); }
+  bool IsAll() const {
+    return ranges_.size() == 1 && ranges_[0].first == Traits::Min() &&
+           ranges_[0].last == Traits::Max();
+  }
+  const std::vector<Range>& ranges() const { return ranges_; }
+
+  bool Contains(const T& v) const {
+    auto it = std::upper_bound(ranges_.begin(), ranges_.end(), v,
+                               [](const T& x, const Range& r) { return x < r.first; });
+    return it != ranges_.begin() && !((it - 1)->last < v);
+  }
+
+  IntervalSet Union(const IntervalSet& o) const {
+    std::vector<Range> all;
+    all.reserve(ranges_.size() + o.ranges_.size());
+    std::merge(ranges_.begin(), ranges_.end(), o.ranges_.begin(), o.ranges_.end(),
+               std::back_inserter(all),
+               [](const Range& a, const Range& b) { return a.first < b.first; });
+    IntervalSet out;
+    for (const Range& r : all) out.AppendCoalescing(r);
+    return out;
+  }
+
+  IntervalSet Intersect(const IntervalSet& o) const {
+    IntervalSet out;
+    size_t i = 0, j = 0;
+    while (i < ranges_.size() && j < o.ranges_.size()) {
+      const Range& a = ranges_[i];
+      const Range& b = o.ranges_[j];
+      T lo = std::max(a.first, b.first);
+      T hi = std::min(a.last, b.last);
+      if (!(hi < lo)) out.ranges_.push_back({lo, hi});
+      if (a.last < b.last) ++i; else ++j;
+    }
+    return out;
+  }
+
+  IntervalSet Complement() const {
+    IntervalSet out;
+    T next = Traits::Min();
+    bool open = true;  // false once we passed Max
+    for (const Range& r : ranges_) {
+      if (open && next < r.first) out.ranges_.push_back({next, Traits::Prev(r.first)});
+      if (r.last == Traits::Max()) {
+        open = false;
+      } else {
+        next = Traits::Next(r.last);
+      }
+    }
+    if (open) out.ranges_.push_back({next, Traits::Max()});
+    return out;
+  }
+
+  IntervalSet Subtract(const IntervalSet& o) const { return Intersect(o.Complement()); }
+  bool Intersects(const IntervalSet& o) const { return !Intersect(o).empty(); }
+  bool IsSubsetOf(const IntervalSet& o) const { return Subtract(o).empty(); }
+
+  bool operator==(const IntervalSet&) const = default;
+
+ private:
+  // Appends r, merging it into the last range when they overlap or touch.
+  void AppendCoalescing(const Range& r) {
+    if (!ranges_.empty()) {
+      Range& back = ranges_.back();
+      if (!(back.last < r.first) ||
+          (!(back.last == Traits::Max()) && Traits::Next(back.last) == r.first)) {
+        if (back.last < r.last) back.last = r.last;
+        return;
+      }
+    }
+    ranges_.push_back(r);
+  }
+
+  std::vector<Range> ranges_;
+};
+
+}  // namespace bulkhead
