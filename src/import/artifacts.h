@@ -48,6 +48,7 @@ struct Wiring {
 struct FirewallInterface {
   std::string name;             // the name the Policy's rules use (nft iifname, pfSense key)
   int slot = 0;                 // VirtualBox adapter number it sits on; 0 when unknown
+  std::string mac;              // VirtualBox spelling, when the artifacts tie it to a MAC
   std::vector<Prefix> addresses;  // its own addresses with their prefix length
 };
 
