@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/ip.h"
@@ -63,5 +64,13 @@ struct LoweredFilter {
 // is in firewall.admin_from, a block of anything else to the firewall itself, then the egress
 // rules in force on `today` in declared order. `admin_port` is 443 for pfSense, 22 for nftables.
 LoweredFilter LowerFilter(const Spec& spec, const Plan& plan, const Date& today, int admin_port);
+
+// ICMP type names as nft spells them ("echo-request"); "" when nft has no name for the type.
+// Shared by the nftables compiler and the nftables reader so both agree on one table.
+std::string IcmpTypeName(Family f, int type);
+// The type number of an nft ICMP (kV4) or ICMPv6 (kV6) type name, or -1 when unknown.
+int IcmpTypeNumber(Family f, std::string_view name);
+// The ICMPv6 type that means what an IPv4 ICMP type means (echo-request 8 -> 128), or -1.
+int IcmpV6Equivalent(int v4_type);
 
 }  // namespace bulkhead
