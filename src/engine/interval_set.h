@@ -33,6 +33,17 @@ class IntervalSet {
     return s;
   }
 
+  // The union of any ranges, in any order, overlapping or not: O(n log n), where folding Union
+  // over n ranges would be quadratic. Use it to build large aliases.
+  static IntervalSet FromRanges(std::vector<Range> ranges) {
+    std::erase_if(ranges, [](const Range& r) { return r.last < r.first; });
+    std::sort(ranges.begin(), ranges.end(),
+              [](const Range& a, const Range& b) { return a.first < b.first; });
+    IntervalSet out;
+    for (const Range& r : ranges) out.AppendCoalescing(r);
+    return out;
+  }
+
   bool empty() const { return ranges_.empty(); }
   bool IsAll() const {
     return ranges_.size() == 1 && ranges_[0].first == Traits::Min() &&
@@ -87,9 +98,40 @@ class IntervalSet {
     return out;
   }
 
-  IntervalSet Subtract(const IntervalSet& o) const { return Intersect(o.Complement()); }
-  bool Intersects(const IntervalSet& o) const { return !Intersect(o).empty(); }
-  bool IsSubsetOf(const IntervalSet& o) const { return Subtract(o).empty(); }
+  IntervalSet Subtract(const IntervalSet& o) const {
+    if (!Intersects(o)) return *this;
+    return Intersect(o.Complement());
+  }
+
+  // Linear merges that stop at the first witness and allocate nothing.
+  bool Intersects(const IntervalSet& o) const {
+    if (empty() || o.empty() || o.ranges_.back().last < ranges_.front().first ||
+        ranges_.back().last < o.ranges_.front().first) {
+      return false;
+    }
+    size_t i = 0, j = 0;
+    while (i < ranges_.size() && j < o.ranges_.size()) {
+      const Range& a = ranges_[i];
+      const Range& b = o.ranges_[j];
+      if (!(a.last < b.first) && !(b.last < a.first)) return true;
+      if (a.last < b.last) ++i; else ++j;
+    }
+    return false;
+  }
+  bool IsSubsetOf(const IntervalSet& o) const {
+    size_t j = 0;
+    for (const Range& a : ranges_) {
+      while (j < o.ranges_.size() && o.ranges_[j].last < a.first) ++j;
+      if (j == o.ranges_.size() || a.first < o.ranges_[j].first || o.ranges_[j].last < a.last) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The smallest and largest member; only on a non-empty set.
+  const T& front() const { return ranges_.front().first; }
+  const T& back() const { return ranges_.back().last; }
 
   bool operator==(const IntervalSet&) const = default;
 
