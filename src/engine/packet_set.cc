@@ -172,7 +172,7 @@ void AppendFamily(Family f, const AddrSet& s, const NameTable* names,
 
   // "Everything but a few networks" (the internet seen from inside) reads better as such.
   AddrSet name_space = WholeSpace(NameSpace(f));
-  if (name_space.IsSubsetOf(part)) {
+  if (name_space.IsSubsetOf(part) && part.Intersects(AllRealAddrs(f))) {
     std::vector<std::string> missing;
     AppendRanges(f, AllRealAddrs(f).Subtract(part), names, missing);
     out.push_back(fmt::format("any {} except {}", FamilyName(f), fmt::join(missing, ", ")));
@@ -233,7 +233,8 @@ constexpr NamedNumber kIcmpV6Types[] = {
     {4, "parameter-problem"},       {128, "echo-request"},       {129, "echo-reply"},
     {130, "mld-listener-query"},    {131, "mld-listener-report"}, {132, "mld-listener-done"},
     {133, "nd-router-solicit"},     {134, "nd-router-advert"},   {135, "nd-neighbor-solicit"},
-    {136, "nd-neighbor-advert"},    {137, "nd-redirect"},        {143, "mld2-listener-report"},
+    {136, "nd-neighbor-advert"},    {137, "nd-redirect"},        {141, "ind-neighbor-solicit"},
+    {142, "ind-neighbor-advert"},   {143, "mld2-listener-report"},
 };
 
 template <size_t N>
@@ -305,13 +306,13 @@ std::string FormatIcmpDetails(uint8_t proto, const DetailRanges& ranges) {
 }
 
 std::string FormatProtocol(uint8_t proto, const DetailRanges& ranges) {
-  if (ranges.size() == 1 && ranges[0].first == 0 && ranges[0].second == kDetailMax) {
-    return ProtoName(proto);
-  }
-  if (IsIcmp(proto)) return ProtoName(proto) + " " + FormatIcmpDetails(proto, ranges);
+  const char* known = NameOf(kProtoNames, proto);
+  std::string name = known ? known : fmt::format("proto {}", proto);
+  if (ranges.size() == 1 && ranges[0].first == 0 && ranges[0].second == kDetailMax) return name;
+  if (IsIcmp(proto)) return name + " " + FormatIcmpDetails(proto, ranges);
   std::vector<std::string> items;
   for (auto [lo, hi] : ranges) items.push_back(FormatNumberRange(lo, hi));
-  return fmt::format("{} {}", ProtoName(proto), fmt::join(items, ","));
+  return fmt::format("{} {}", name, fmt::join(items, ","));
 }
 
 int CountWholeProtocols(const ServiceSet& s) {
