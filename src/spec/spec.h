@@ -64,6 +64,7 @@ struct EgressRule {
   std::string comment;
   std::optional<Date> expires;      // the rule stops applying after this day
   SourceLoc loc;                    // of the rule's table
+  SourceLoc to_loc;                 // of the `to` value
   std::string owner;                // "zone 'work'" or "host": for provenance text
   int index = 0;                    // 1-based position within its owner's egress list
 };
@@ -79,6 +80,7 @@ struct Zone {
   std::vector<EgressRule> egress;
   std::optional<Prefix> subnet;  // pin, only for shared networks
   SourceLoc loc;
+  SourceLoc subnet_loc;
 };
 
 struct SharedFolder {
@@ -104,6 +106,8 @@ struct Vm {
   std::optional<Prefix> subnet;      // pin, per-VM networks only
   SourceLoc loc;
   SourceLoc zone_loc;
+  SourceLoc address_loc;
+  SourceLoc subnet_loc;
 };
 
 enum class FirewallEngine { kPfsense, kNftables };
@@ -127,6 +131,7 @@ struct FirewallVm {
   int disk_mib = 8192;
   std::string medium;
   SourceLoc loc;
+  SourceLoc chipset_loc;  // of the `chipset` key, or unset when the default applies
 };
 
 struct Host {
@@ -138,12 +143,16 @@ struct Host {
   std::optional<Prefix> lan_subnet;        // the host LAN's subnet, never planned over
   std::vector<EgressRule> egress;          // what the host itself may reach
   SourceLoc loc;
+  SourceLoc hostonly_subnet_loc;
+  SourceLoc address_loc;
+  SourceLoc lan_subnet_loc;
 };
 
 struct PlanSettings {
   Prefix pool = *Prefix::Parse("10.137.0.0/16");  // internal networks are carved from here
   int prefix_length = 24;
   SourceLoc loc;
+  SourceLoc pool_loc;
 };
 
 struct Spec {
@@ -162,11 +171,15 @@ struct Spec {
 };
 
 // Reads and validates a spec file. On any error, `diags` holds every error found and the
-// returned spec must not be used. `today` decides which egress rules have expired (they are
-// kept, and reported as a warning).
+// returned spec must not be used. `today` (default: Today()) decides which egress rules have
+// expired (they are kept, and reported as a warning). Names of zones, VMs, destinations and the
+// built-ins share one namespace; the one exception is a VM named like its own zone.
 [[nodiscard]] bool ReadSpec(const std::string& path, Spec& spec, Diagnostics& diags);
 [[nodiscard]] bool ParseSpec(const std::string& file_name, std::string text, Spec& spec,
                              Diagnostics& diags);
+// As above, with the day that decides expiry given (tests; reproducible builds).
+[[nodiscard]] bool ParseSpec(const std::string& file_name, std::string text, Spec& spec,
+                             Diagnostics& diags, const Date& today);
 
 // True if the rule applies on `today` (no expiry, or expiry not yet passed).
 bool RuleInForce(const EgressRule& r, const Date& today);

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// Collecting and rendering diagnostics. Rendering sorts by position so that a user reads their
+// file's problems top to bottom, each with its source line and a caret under the column.
+// DidYouMean offers the closest valid word by edit distance (Levenshtein).
+
+#include "spec/diagnostics.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace bulkhead {
+namespace {
+
+const char* SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNote:
+      return "note";
+  }
+  return "error";
+}
+
+// The 1-based line `line` of `text`, without its line break; "" when out of range.
+std::string_view SourceLine(std::string_view text, int line) {
+  size_t start = 0;
+  for (int i = 1; i < line; ++i) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) return {};
+    start = nl + 1;
+  }
+  size_t end = text.find('\n', start);
+  std::string_view out = text.substr(start, end == std::string_view::npos ? end : end - start);
+  if (!out.empty() && out.back() == '\r') out.remove_suffix(1);
+  return out;
+}
+
+// Spaces up to `column`, keeping tabs so the caret lines up however tabs are shown.
+std::string CaretLine(std::string_view line, int column) {
+  std::string out;
+  for (int i = 0; i + 1 < column; ++i) {
+    out += (static_cast<size_t>(i) < line.size() && line[i] == '\t') ? '\t' : ' ';
+  }
+  return out + "^";
+}
+
+std::string Where(const Diagnostic& d) {
+  if (!d.path.empty()) return fmt::format("{}: {}", d.file, d.path);
+  if (d.loc.line == 0) return d.file;
+  if (d.loc.column == 0) return fmt::format("{}:{}", d.file, d.loc.line);
+  return fmt::format("{}:{}:{}", d.file, d.loc.line, d.loc.column);
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      diagonal = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+void Diagnostics::Error(std::string file, SourceLoc loc, std::string message) {
+  list_.push_back({Severity::kError, std::move(file), loc, "", std::move(message)});
+}
+
+void Diagnostics::Warning(std::string file, SourceLoc loc, std::string message) {
+  list_.push_back({Severity::kWarning, std::move(file), loc, "", std::move(message)});
+}
+
+void Diagnostics::ErrorAt(std::string file, std::string xml_path, std::string message) {
+  list_.push_back({Severity::kError, std::move(file), {}, std::move(xml_path), std::move(message)});
+}
+
+bool Diagnostics::HasErrors() const {
+  return std::any_of(list_.begin(), list_.end(),
+                     [](const Diagnostic& d) { return d.severity == Severity::kError; });
+}
+
+std::string Diagnostics::Format(std::string_view source) const {
+  std::vector<const Diagnostic*> sorted;
+  for (const Diagnostic& d : list_) sorted.push_back(&d);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic* a, const Diagnostic* b) {
+    return std::tie(a->file, a->loc.line, a->loc.column) <
+           std::tie(b->file, b->loc.line, b->loc.column);
+  });
+
+  std::string out;
+  for (const Diagnostic* d : sorted) {
+    out += fmt::format("{}: {}: {}\n", Where(*d), SeverityName(d->severity), d->message);
+    if (source.empty() || d->loc.line == 0) continue;
+    std::string_view line = SourceLine(source, d->loc.line);
+    out += fmt::format("{}\n", line);
+    if (d->loc.column > 0) out += CaretLine(line, d->loc.column) + "\n";
+  }
+  return out;
+}
+
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  size_t limit = std::max<size_t>(1, word.size() / 3);
+  std::string best;
+  size_t best_distance = limit + 1;
+  for (const std::string& c : candidates) {
+    size_t d = EditDistance(word, c);
+    if (d < best_distance && c != word) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+std::string DidYouMeanSuffix(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best = DidYouMean(word, candidates);
+  return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
+}
+
+}  // namespace bulkhead
