@@ -77,7 +77,10 @@ class IntervalSet {
       T lo = std::max(a.first, b.first);
       T hi = std::min(a.last, b.last);
       if (!(hi < lo)) out.ranges_.push_back({lo, hi});
-      if (a.last < b.last) ++i; else ++j;
+      if (a.last < b.last)
+        ++i;
+      else
+        ++j;
     }
     return out;
   }
@@ -114,7 +117,10 @@ class IntervalSet {
       const Range& a = ranges_[i];
       const Range& b = o.ranges_[j];
       if (!(a.last < b.first) && !(b.last < a.first)) return true;
-      if (a.last < b.last) ++i; else ++j;
+      if (a.last < b.last)
+        ++i;
+      else
+        ++j;
     }
     return false;
   }

@@ -19,9 +19,7 @@ AddrSpace RealSpace(Family f) { return f == Family::kV4 ? AddrSpace::kV4 : AddrS
 AddrSpace NameSpace(Family f) { return f == Family::kV4 ? AddrSpace::kV4Name : AddrSpace::kV6Name; }
 bool IsNameSpace(AddrSpace s) { return s == AddrSpace::kV4Name || s == AddrSpace::kV6Name; }
 
-AddrSet WholeSpace(AddrSpace s) {
-  return AddrSet({s, 0}, {s, AddrKeyTraits::MaxValue(s)});
-}
+AddrSet WholeSpace(AddrSpace s) { return AddrSet({s, 0}, {s, AddrKeyTraits::MaxValue(s)}); }
 
 }  // namespace
 
@@ -117,8 +115,8 @@ std::string FormatRealRange(Family f, uint128 first, uint128 last) {
   uint128 span = last - first;
   bool is_prefix = (span & (span + 1)) == 0 && (first & span) == 0;
   if (!is_prefix) return fmt::format("{}-{}", a.ToString(), IpAddress{f, last}.ToString());
-  int host_bits = std::popcount(static_cast<uint64_t>(span)) +
-                  std::popcount(static_cast<uint64_t>(span >> 64));
+  int host_bits =
+      std::popcount(static_cast<uint64_t>(span)) + std::popcount(static_cast<uint64_t>(span >> 64));
   if (host_bits == 0) return a.ToString();
   return Prefix{a, AddressBits(f) - host_bits}.ToString();
 }
@@ -154,8 +152,10 @@ void AppendRanges(Family f, const AddrSet& part, const NameTable* names,
       if (space < r.first.space || r.last.space < space) continue;
       uint128 first = r.first.space == space ? r.first.value : 0;
       uint128 last = r.last.space == space ? r.last.value : AddrKeyTraits::MaxValue(space);
-      if (IsNameSpace(space)) AppendNames(f, first, last, names, out);
-      else out.push_back(FormatRealRange(f, first, last));
+      if (IsNameSpace(space))
+        AppendNames(f, first, last, names, out);
+      else
+        out.push_back(FormatRealRange(f, first, last));
     }
   }
 }
@@ -213,27 +213,30 @@ struct NamedNumber {
 };
 
 constexpr NamedNumber kProtoNames[] = {
-    {1, "icmp"}, {2, "igmp"},  {4, "ipip"},       {6, "tcp"},   {17, "udp"},   {33, "dccp"},
-    {41, "ipv6"}, {47, "gre"}, {50, "esp"},       {51, "ah"},   {58, "ipv6-icmp"},
-    {103, "pim"}, {112, "vrrp"}, {132, "sctp"},   {136, "udplite"},
+    {1, "icmp"},       {2, "igmp"},  {4, "ipip"},   {6, "tcp"},    {17, "udp"},
+    {33, "dccp"},      {41, "ipv6"}, {47, "gre"},   {50, "esp"},   {51, "ah"},
+    {58, "ipv6-icmp"}, {103, "pim"}, {112, "vrrp"}, {132, "sctp"}, {136, "udplite"},
 };
 
 constexpr NamedNumber kProtoAliases[] = {{58, "icmpv6"}, {58, "icmp6"}, {112, "carp"}};
 
 constexpr NamedNumber kIcmpTypes[] = {
-    {0, "echo-reply"},          {3, "destination-unreachable"}, {4, "source-quench"},
-    {5, "redirect"},            {8, "echo-request"},            {9, "router-advertisement"},
-    {10, "router-solicitation"}, {11, "time-exceeded"},         {12, "parameter-problem"},
-    {13, "timestamp-request"},  {14, "timestamp-reply"},        {15, "info-request"},
-    {16, "info-reply"},         {17, "address-mask-request"},   {18, "address-mask-reply"},
+    {0, "echo-reply"},           {3, "destination-unreachable"},
+    {4, "source-quench"},        {5, "redirect"},
+    {8, "echo-request"},         {9, "router-advertisement"},
+    {10, "router-solicitation"}, {11, "time-exceeded"},
+    {12, "parameter-problem"},   {13, "timestamp-request"},
+    {14, "timestamp-reply"},     {15, "info-request"},
+    {16, "info-reply"},          {17, "address-mask-request"},
+    {18, "address-mask-reply"},
 };
 
 constexpr NamedNumber kIcmpV6Types[] = {
-    {1, "destination-unreachable"}, {2, "packet-too-big"},       {3, "time-exceeded"},
-    {4, "parameter-problem"},       {128, "echo-request"},       {129, "echo-reply"},
-    {130, "mld-listener-query"},    {131, "mld-listener-report"}, {132, "mld-listener-done"},
-    {133, "nd-router-solicit"},     {134, "nd-router-advert"},   {135, "nd-neighbor-solicit"},
-    {136, "nd-neighbor-advert"},    {137, "nd-redirect"},        {141, "ind-neighbor-solicit"},
+    {1, "destination-unreachable"}, {2, "packet-too-big"},         {3, "time-exceeded"},
+    {4, "parameter-problem"},       {128, "echo-request"},         {129, "echo-reply"},
+    {130, "mld-listener-query"},    {131, "mld-listener-report"},  {132, "mld-listener-done"},
+    {133, "nd-router-solicit"},     {134, "nd-router-advert"},     {135, "nd-neighbor-solicit"},
+    {136, "nd-neighbor-advert"},    {137, "nd-redirect"},          {141, "ind-neighbor-solicit"},
     {142, "ind-neighbor-advert"},   {143, "mld2-listener-report"},
 };
 
@@ -400,14 +403,16 @@ void AppendDifference(const Cube& a, const Cube& b, std::vector<Cube>& out) {
 
 // Removes cube b from every cube of `cubes`.
 void SubtractCube(std::vector<Cube>& cubes, const Cube& b) {
-  auto first_hit = std::find_if(cubes.begin(), cubes.end(),
-                                [&](const Cube& a) { return CubesIntersect(a, b); });
+  auto first_hit =
+      std::find_if(cubes.begin(), cubes.end(), [&](const Cube& a) { return CubesIntersect(a, b); });
   if (first_hit == cubes.end()) return;
   std::vector<Cube> out;
   out.reserve(cubes.size() + 2);
   for (auto it = cubes.begin(); it != cubes.end(); ++it) {
-    if (it >= first_hit && CubesIntersect(*it, b)) AppendDifference(*it, b, out);
-    else out.push_back(std::move(*it));
+    if (it >= first_hit && CubesIntersect(*it, b))
+      AppendDifference(*it, b, out);
+    else
+      out.push_back(std::move(*it));
   }
   cubes = std::move(out);
 }

@@ -43,14 +43,14 @@ struct AddrKeyTraits {
 
 using AddrSet = IntervalSet<AddrKey, AddrKeyTraits>;
 
-AddrSet AddrsOf(const Prefix& p);      // real addresses of p
-AddrSet AddrsOf(const IpAddress& a);   // one real address
+AddrSet AddrsOf(const Prefix& p);     // real addresses of p
+AddrSet AddrsOf(const IpAddress& a);  // one real address
 // Real addresses of many prefixes of either family, built in O(n log n) (tens of thousands of
 // prefixes in an alias are fine).
 AddrSet AddrsOf(const std::vector<Prefix>& prefixes);
-AddrSet AllAddrs(Family f);            // every address of a family, names included
-AddrSet AllRealAddrs(Family f);        // 0.0.0.0/0 or ::/0
-AddrSet AllAddrsBothFamilies();        // AllAddrs(kV4) union AllAddrs(kV6)
+AddrSet AllAddrs(Family f);      // every address of a family, names included
+AddrSet AllRealAddrs(Family f);  // 0.0.0.0/0 or ::/0
+AddrSet AllAddrsBothFamilies();  // AllAddrs(kV4) union AllAddrs(kV6)
 // The symbolic point of a host name in one family. Ids come from a NameTable so that the
 // same name always maps to the same point within one analysis.
 AddrSet NameAddr(uint32_t name_id, Family f);
@@ -93,7 +93,7 @@ inline constexpr uint8_t kProtoUdp = 17;
 inline constexpr uint8_t kProtoIcmpV6 = 58;
 
 ServiceSet AllServices();
-ServiceSet Proto(uint8_t proto);                                // every port or type of proto
+ServiceSet Proto(uint8_t proto);                                 // every port or type of proto
 ServiceSet Ports(uint8_t proto, uint16_t first, uint16_t last);  // tcp/udp destination ports
 ServiceSet IcmpType(uint8_t proto, uint8_t type);                // all codes of one type
 

@@ -67,8 +67,8 @@ TEST(IntervalSetTest, AgreesWithBitMasks) {
     ASSERT_EQ(sa.Intersects(sb), (a & b).any()) << at;
     ASSERT_EQ(sa.IsSubsetOf(sb), (a & ~b).none()) << at;
     ASSERT_EQ(sa.IsAll(), a.all()) << at;
-    ASSERT_TRUE(IsNormal(sa.Union(sb)) && IsNormal(sa.Subtract(sb)) &&
-                IsNormal(sa.Complement()) && IsNormal(sa.Intersect(sb)))
+    ASSERT_TRUE(IsNormal(sa.Union(sb)) && IsNormal(sa.Subtract(sb)) && IsNormal(sa.Complement()) &&
+                IsNormal(sa.Intersect(sb)))
         << at;
     for (int v = 0; v < 16; ++v) ASSERT_EQ(sa.Contains(v), a[v]) << at << " v=" << v;
   }
@@ -276,7 +276,8 @@ TEST(FormatTest, Addresses) {
       {Addrs({"2001:db8::/32", "::1"}), "::1, 2001:db8::/32"},
       {NameAddrsBothFamilies(bank), "bank.example"},
       {NameAddr(mirror, Family::kV6).Union(Addrs({"192.0.2.1"})), "192.0.2.1, mirror.example"},
-      {AddrSet({AddrSpace::kV4Name, 1}, {AddrSpace::kV4Name, 9}), "mirror.example, other IPv4 names"},
+      {AddrSet({AddrSpace::kV4Name, 1}, {AddrSpace::kV4Name, 9}),
+       "mirror.example, other IPv4 names"},
       {AllRealAddrs(Family::kV4).Complement().Intersect(AllAddrs(Family::kV4)), "any IPv4 name"},
   };
   for (const Case& c : cases) EXPECT_EQ(FormatAddrs(c.set, &names), c.text);
@@ -299,11 +300,13 @@ TEST(FormatTest, Services) {
       {IcmpType(kProtoIcmp, 8).Union(IcmpType(kProtoIcmp, 0)), "icmp echo-reply,echo-request"},
       {IcmpType(kProtoIcmpV6, 135), "ipv6-icmp nd-neighbor-solicit"},
       {IcmpType(kProtoIcmp, 42), "icmp 42"},
-      {ServiceSet(1u << 16 | 3u << 8 | 4, 1u << 16 | 3u << 8 | 4), "icmp destination-unreachable/4"},
+      {ServiceSet(1u << 16 | 3u << 8 | 4, 1u << 16 | 3u << 8 | 4),
+       "icmp destination-unreachable/4"},
       {Proto(47).Union(Proto(kProtoUdp)), "udp; gre"},
       {Proto(200), "proto 200"},
       {AllServices().Subtract(Ports(kProtoTcp, 25, 25)), "any except tcp 25"},
-      {ServiceSet(6u << 16 | 65000, 9u << 16 | 10), "tcp 65000-65535; proto 7; proto 8; proto 9 0-10"},
+      {ServiceSet(6u << 16 | 65000, 9u << 16 | 10),
+       "tcp 65000-65535; proto 7; proto 8; proto 9 0-10"},
   };
   for (const Case& c : cases) EXPECT_EQ(FormatServices(c.set), c.text);
 }

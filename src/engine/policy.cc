@@ -46,8 +46,7 @@ struct Bounds {
 
   bool Meets(const Bounds& o) const {
     return !empty && !o.empty && !(src_hi < o.src_lo) && !(o.src_hi < src_lo) &&
-           !(dst_hi < o.dst_lo) && !(o.dst_hi < dst_lo) && svc_lo <= o.svc_hi &&
-           o.svc_lo <= svc_hi;
+           !(dst_hi < o.dst_lo) && !(o.dst_hi < dst_lo) && svc_lo <= o.svc_hi && o.svc_lo <= svc_hi;
   }
 };
 
@@ -61,9 +60,12 @@ Bounds BoundsOf(const PacketSet& s) {
 
 const char* ActionName(Action a) {
   switch (a) {
-    case Action::kAccept: return "accept";
-    case Action::kDrop: return "drop";
-    case Action::kReject: return "reject";
+    case Action::kAccept:
+      return "accept";
+    case Action::kDrop:
+      return "drop";
+    case Action::kReject:
+      return "reject";
   }
   return "?";
 }
@@ -76,17 +78,19 @@ std::string Provenance::Where() const {
 
 bool IfaceMatch::Matches(const std::string& iface) const {
   if (names.empty()) return !negated;
-  bool listed = !iface.empty() && std::any_of(names.begin(), names.end(), [&](const auto& n) {
-    return NameMatches(n, iface);
-  });
+  bool listed = !iface.empty() && std::any_of(names.begin(), names.end(),
+                                              [&](const auto& n) { return NameMatches(n, iface); });
   return listed != negated;
 }
 
 const Chain& ChainOf(const Policy& p, Hook h) {
   switch (h) {
-    case Hook::kInput: return p.input;
-    case Hook::kForward: return p.forward;
-    case Hook::kOutput: return p.output;
+    case Hook::kInput:
+      return p.input;
+    case Hook::kForward:
+      return p.forward;
+    case Hook::kOutput:
+      return p.output;
   }
   return p.forward;
 }

@@ -14,8 +14,8 @@ namespace bulkhead::testing {
 class TinyUniverse {
  public:
   TinyUniverse() {
-    for (AddrSpace space : {AddrSpace::kV4, AddrSpace::kV4Name, AddrSpace::kV6,
-                            AddrSpace::kV6Name}) {
+    for (AddrSpace space :
+         {AddrSpace::kV4, AddrSpace::kV4Name, AddrSpace::kV6, AddrSpace::kV6Name}) {
       uint128 max = AddrKeyTraits::MaxValue(space);
       for (uint128 v : {uint128(0), uint128(5), max}) {
         addr_pool_.push_back({space, v});

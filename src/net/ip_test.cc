@@ -138,8 +138,7 @@ TEST(PrefixTest, ParseAndArithmetic) {
       {"10.0.0.1/31", "10.0.0.1/31", "10.0.0.0", "10.0.0.1", 2},
       {"2001:db8::/32", "2001:db8::/32", "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
        UINT64_MAX},
-      {"2001:db8::/64", "2001:db8::/64", "2001:db8::", "2001:db8::ffff:ffff:ffff:ffff",
-       UINT64_MAX},
+      {"2001:db8::/64", "2001:db8::/64", "2001:db8::", "2001:db8::ffff:ffff:ffff:ffff", UINT64_MAX},
       {"2001:db8::/65", "2001:db8::/65", "2001:db8::", "2001:db8::7fff:ffff:ffff:ffff",
        uint64_t{1} << 63},
       {"::/0", "::/0", "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", UINT64_MAX},
@@ -189,10 +188,10 @@ struct RelationCase {
 
 TEST(PrefixTest, ContainsAndOverlaps) {
   const RelationCase cases[] = {
-      {"10.0.0.0/8", "10.1.0.0/16", true},   {"10.1.0.0/16", "10.0.0.0/8", true},
-      {"10.0.0.0/8", "11.0.0.0/8", false},   {"10.0.0.0/24", "10.0.1.0/24", false},
-      {"0.0.0.0/0", "192.0.2.1", true},      {"::/0", "10.0.0.0/8", false},
-      {"::/0", "::ffff:10.0.0.1", true},     {"2001:db8::/32", "2001:db9::/32", false},
+      {"10.0.0.0/8", "10.1.0.0/16", true},      {"10.1.0.0/16", "10.0.0.0/8", true},
+      {"10.0.0.0/8", "11.0.0.0/8", false},      {"10.0.0.0/24", "10.0.1.0/24", false},
+      {"0.0.0.0/0", "192.0.2.1", true},         {"::/0", "10.0.0.0/8", false},
+      {"::/0", "::ffff:10.0.0.1", true},        {"2001:db8::/32", "2001:db9::/32", false},
       {"2001:db8::/31", "2001:db9::/32", true}, {"10.0.0.1", "10.0.0.1", true},
   };
   for (const RelationCase& c : cases) {
