@@ -12,8 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -72,13 +70,18 @@ std::string WriteFileAtomically(const std::string& path, const std::string& cont
 
 bool ReadWholeFile(const std::string& path, std::string& out) {
   out.clear();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return false;
-  out = std::move(buffer).str();
-  return true;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buffer[1 << 16];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // e.g. EISDIR: a folder opens, but does not read
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (n < 0) out.clear();
+  return n == 0;
 }
 
 }  // namespace bulkhead
