@@ -4,16 +4,16 @@
 // quick rules, floating quick rules, group rules, interface rules, non-quick floating rules
 // (reversed, because pf lets the last of them win) and the default deny. Whatever changes a
 // verdict and is not modelled becomes an error naming its element path, never a silent guess.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
 #include <optional>
+#include <pugixml.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <pugixml.hpp>
 
 #include "import/artifacts.h"
 #include "util/atomic_file.h"
@@ -24,8 +24,8 @@ namespace {
 using Node = pugi::xml_node;
 
 struct Iface {
-  std::string key;       // "lan", "opt1"
-  std::string device;    // "vtnet1"
+  std::string key;     // "lan", "opt1"
+  std::string device;  // "vtnet1"
   std::vector<Prefix> addresses;
   bool dynamic_v4 = false;  // dhcp, pppoe, ...: the address is only known at run time
   bool dynamic_v6 = false;
@@ -37,7 +37,7 @@ struct PortSpan {
 
 // The rules of one evaluation bucket, before they are placed into chains.
 struct Bucketed {
-  std::vector<PolicyRule> automatic;      // pfSense's own quick rules
+  std::vector<PolicyRule> automatic;  // pfSense's own quick rules
   std::vector<PolicyRule> floating_quick;
   std::vector<PolicyRule> group;
   std::vector<PolicyRule> iface;
@@ -110,18 +110,18 @@ struct IcmpName {
 
 // pfSense's names (pf's): the GUI offers these, and the renderer writes them.
 constexpr IcmpName kIcmpV4Names[] = {
-    {0, "echorep"},    {3, "unreach"},    {4, "squench"},   {5, "redir"},     {6, "althost"},
-    {8, "echoreq"},    {9, "routeradv"},  {10, "routersol"}, {11, "timex"},   {12, "paramprob"},
-    {13, "timereq"},   {14, "timerep"},   {15, "inforeq"},  {16, "inforep"},  {17, "maskreq"},
-    {18, "maskrep"},   {30, "trace"},     {31, "dataconv"}, {32, "mobredir"}, {33, "ipv6-where"},
-    {34, "ipv6-here"}, {35, "mobregreq"}, {36, "mobregrep"}, {39, "skip"},    {40, "photuris"}};
+    {0, "echorep"},    {3, "unreach"},    {4, "squench"},    {5, "redir"},     {6, "althost"},
+    {8, "echoreq"},    {9, "routeradv"},  {10, "routersol"}, {11, "timex"},    {12, "paramprob"},
+    {13, "timereq"},   {14, "timerep"},   {15, "inforeq"},   {16, "inforep"},  {17, "maskreq"},
+    {18, "maskrep"},   {30, "trace"},     {31, "dataconv"},  {32, "mobredir"}, {33, "ipv6-where"},
+    {34, "ipv6-here"}, {35, "mobregreq"}, {36, "mobregrep"}, {39, "skip"},     {40, "photuris"}};
 
-constexpr IcmpName kIcmpV6Names[] = {
-    {1, "unreach"},      {2, "toobig"},       {3, "timex"},       {4, "paramprob"},
-    {128, "echoreq"},    {129, "echorep"},    {130, "groupqry"},  {130, "listqry"},
-    {131, "grouprep"},   {131, "listenrep"},  {132, "groupterm"}, {132, "listendone"},
-    {133, "routersol"},  {134, "routeradv"},  {135, "neighbrsol"}, {136, "neighbradv"},
-    {137, "redir"},      {138, "routrrenum"}};
+constexpr IcmpName kIcmpV6Names[] = {{1, "unreach"},      {2, "toobig"},      {3, "timex"},
+                                     {4, "paramprob"},    {128, "echoreq"},   {129, "echorep"},
+                                     {130, "groupqry"},   {130, "listqry"},   {131, "grouprep"},
+                                     {131, "listenrep"},  {132, "groupterm"}, {132, "listendone"},
+                                     {133, "routersol"},  {134, "routeradv"}, {135, "neighbrsol"},
+                                     {136, "neighbradv"}, {137, "redir"},     {138, "routrrenum"}};
 
 // A name, or a number (pf accepts both).
 std::optional<uint8_t> IcmpTypeNumber(const std::string& name, Family f) {
@@ -137,9 +137,8 @@ std::optional<uint8_t> IcmpTypeNumber(const std::string& name, Family f) {
 
 std::optional<uint8_t> ProtocolNumber(const std::string& name) {
   static const std::map<std::string, uint8_t> kNumbers = {
-      {"igmp", 2},  {"ipv6", 41}, {"gre", 47},  {"esp", 50},     {"ah", 51},
-      {"etherip", 97}, {"ospf", 89}, {"pim", 103}, {"carp", 112}, {"sctp", 132},
-      {"pfsync", 240}};
+      {"igmp", 2},  {"ipv6", 41}, {"gre", 47},   {"esp", 50},   {"ah", 51},     {"etherip", 97},
+      {"ospf", 89}, {"pim", 103}, {"carp", 112}, {"sctp", 132}, {"pfsync", 240}};
   auto it = kNumbers.find(name);
   if (it == kNumbers.end()) return std::nullopt;
   return it->second;
@@ -147,9 +146,9 @@ std::optional<uint8_t> ProtocolNumber(const std::string& name) {
 
 std::optional<uint16_t> ServicePort(const std::string& name) {
   static const std::map<std::string, uint16_t> kPorts = {
-      {"ftp", 21},    {"ssh", 22},   {"telnet", 23}, {"smtp", 25},    {"domain", 53},
-      {"http", 80},   {"pop3", 110}, {"ntp", 123},   {"imap", 143},   {"snmp", 161},
-      {"ldap", 389},  {"https", 443}, {"submission", 587}, {"imaps", 993}, {"pop3s", 995}};
+      {"ftp", 21},   {"ssh", 22},    {"telnet", 23},      {"smtp", 25},   {"domain", 53},
+      {"http", 80},  {"pop3", 110},  {"ntp", 123},        {"imap", 143},  {"snmp", 161},
+      {"ldap", 389}, {"https", 443}, {"submission", 587}, {"imaps", 993}, {"pop3s", 995}};
   if (auto n = ParseInt(name, 65535)) return static_cast<uint16_t>(*n);
   auto it = kPorts.find(name);
   if (it == kPorts.end()) return std::nullopt;
@@ -248,8 +247,7 @@ class PfsenseReader {
   std::optional<AddrSet> AliasAddrs(const std::string& name, const std::string& path,
                                     std::set<std::string>& visiting);
   std::optional<ServiceSet> Services(Node rule, const std::string& path, Family f);
-  std::optional<std::vector<PortSpan>> PortSpans(const std::string& text,
-                                                 const std::string& path,
+  std::optional<std::vector<PortSpan>> PortSpans(const std::string& text, const std::string& path,
                                                  std::set<std::string>& visiting);
   AddrSet SelfAddrs() const;
 
@@ -259,7 +257,7 @@ class PfsenseReader {
   FirewallView& fw_;
   Diagnostics& diags_;
   bool opnsense_ = false;
-  std::vector<Iface> ifaces_;                              // enabled interfaces only
+  std::vector<Iface> ifaces_;                               // enabled interfaces only
   std::map<std::string, std::vector<std::string>> groups_;  // interface groups: members
   std::map<std::string, Node> aliases_;
 };
@@ -305,8 +303,8 @@ void PfsenseReader::ReadVirtualIps(Node root) {
     std::string key = Text(vip.child("interface"));
     auto a = IpAddress::Parse(Text(vip.child("subnet")));
     auto len = ParseInt(Text(vip.child("subnet_bits")), 128);
-    auto it = std::find_if(ifaces_.begin(), ifaces_.end(),
-                           [&](const Iface& i) { return i.key == key; });
+    auto it =
+        std::find_if(ifaces_.begin(), ifaces_.end(), [&](const Iface& i) { return i.key == key; });
     if (it == ifaces_.end()) continue;
     if (!a || !len) {
       Error(path, "virtual IP without a literal address (not modelled)");
@@ -536,7 +534,8 @@ std::optional<Action> PfsenseReader::RuleAction(Node rule, const std::string& pa
   if (type == "reject") return Action::kReject;
   if (type == "match") return std::nullopt;  // tags or queues; never decides
   // pfSense writes the filter rule of a port forward without a type: a pass.
-  if (!type.empty() && type != "pass") Warning(path + "/type", fmt::format("type '{}' is taken as pass", type));
+  if (!type.empty() && type != "pass")
+    Warning(path + "/type", fmt::format("type '{}' is taken as pass", type));
   return Action::kAccept;
 }
 
@@ -703,12 +702,11 @@ void PfsenseReader::AddDhcpServerRules(Node root, Bucketed& b) {
 
 void PfsenseReader::AddBlockPrivate(Bucketed& b, const Iface& i, const std::string& path) {
   AddrSet priv;
-  for (const char* p : {"10.0.0.0/8", "127.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                        "fc00::/7"}) {
+  for (const char* p :
+       {"10.0.0.0/8", "127.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}) {
     priv = priv.Union(AddrsOf(*Prefix::Parse(p)));
   }
-  PolicyRule r = MakeRule(Action::kDrop,
-                          PacketSet::Of(priv, AllAddrsBothFamilies(), AllServices()),
+  PolicyRule r = MakeRule(Action::kDrop, PacketSet::Of(priv, AllAddrsBothFamilies(), AllServices()),
                           Origin(path, "pfSense blocks private networks"));
   r.iif.names = {i.key};
   b.automatic.push_back(std::move(r));
@@ -719,14 +717,15 @@ void PfsenseReader::AddAutomaticRules(Node root, Bucketed& b) {
   if (!Flag(root.child("system"), "no_apipa_block")) {
     AddrSet apipa = AddrsOf(*Prefix::Parse("169.254.0.0/16"));
     AddrSet all = AllAddrsBothFamilies();
-    PacketSet m = PacketSet::Of(apipa, all, AllServices())
-                      .Union(PacketSet::Of(all, apipa, AllServices()));
-    b.automatic.push_back(MakeRule(Action::kDrop, m, Origin("system", "pfSense blocks link-local")));
+    PacketSet m =
+        PacketSet::Of(apipa, all, AllServices()).Union(PacketSet::Of(all, apipa, AllServices()));
+    b.automatic.push_back(
+        MakeRule(Action::kDrop, m, Origin("system", "pfSense blocks link-local")));
   }
   ServiceSet port0 = Ports(kProtoTcp, 0, 0).Union(Ports(kProtoUdp, 0, 0));
-  b.automatic.push_back(MakeRule(
-      Action::kDrop, PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(), port0),
-      Origin("filter", "pfSense blocks port 0")));
+  b.automatic.push_back(
+      MakeRule(Action::kDrop, PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(), port0),
+               Origin("filter", "pfSense blocks port 0")));
   for (const Iface& i : ifaces_) {
     std::string path = fmt::format("interfaces/{}", i.key);
     Node n = root.child("interfaces").child(i.key.c_str());

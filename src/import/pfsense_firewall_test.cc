@@ -2,12 +2,12 @@
 // Tests of the pfSense reader: small hand-written configs, one per construct, judged by
 // evaluating packets against the chains it builds; and every config of the shared corpus read
 // without anything but "not modelled" errors.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "import/artifacts.h"
 
@@ -24,7 +24,8 @@ const char* kInterfaces = R"(
   </interfaces>
 )";
 
-std::string Config(const std::string& body, const std::string& system = "<webgui><noantilockout/></webgui>") {
+std::string Config(const std::string& body,
+                   const std::string& system = "<webgui><noantilockout/></webgui>") {
   return "<?xml version=\"1.0\"?>\n<pfsense><version>23.3</version><system>" + system +
          "</system>" + kInterfaces + body + "</pfsense>\n";
 }
@@ -95,21 +96,22 @@ TEST(PfsenseReader, ReadsStaticMapsAsReservations) {
   EXPECT_EQ(r.fw.reservations[0].mac, "080027A1B2C3");
   EXPECT_EQ(r.fw.reservations[0].address.ToString(), "10.137.1.10");
   // An enabled DHCP server opens udp 67 on its interface.
-  Verdict v = Judge(r.fw.policy.input, "opt1", "0.0.0.0", "255.255.255.255",
-                    Ports(kProtoUdp, 67, 67));
+  Verdict v =
+      Judge(r.fw.policy.input, "opt1", "0.0.0.0", "255.255.255.255", Ports(kProtoUdp, 67, 67));
   EXPECT_EQ(v.action, Action::kAccept);
   EXPECT_EQ(v.why, "pfSense DHCP server");
 }
 
 TEST(PfsenseReader, InterfaceRulesAreFirstMatchThenDefaultDeny) {
-  Read r = ReadConfig(Config("<filter>" +
-      Rule("<type>block</type><interface>opt1</interface><protocol>tcp</protocol>"
-           "<source><network>opt1</network></source>"
-           "<destination><any/><port>22</port></destination><descr>no ssh</descr>") +
-      Rule("<type>pass</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>"
-           "<protocol>tcp</protocol><source><network>opt1</network></source>"
-           "<destination><any/></destination><descr>all tcp</descr>") +
-      "</filter>"));
+  Read r = ReadConfig(
+      Config("<filter>" +
+             Rule("<type>block</type><interface>opt1</interface><protocol>tcp</protocol>"
+                  "<source><network>opt1</network></source>"
+                  "<destination><any/><port>22</port></destination><descr>no ssh</descr>") +
+             Rule("<type>pass</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>"
+                  "<protocol>tcp</protocol><source><network>opt1</network></source>"
+                  "<destination><any/></destination><descr>all tcp</descr>") +
+             "</filter>"));
   ASSERT_TRUE(r.ok) << r.diags.Format();
   const Chain& fwd = r.fw.policy.forward;
   struct Case {
@@ -130,15 +132,16 @@ TEST(PfsenseReader, InterfaceRulesAreFirstMatchThenDefaultDeny) {
   }
   // Rules go to the input chain too, and replies pass by state.
   EXPECT_EQ(Judge(r.fw.policy.input, "opt1", "10.137.1.10", "10.137.1.1", Tcp(80)).why, "all tcp");
-  Verdict reply = Judge(fwd, "wan", "198.51.100.1", "10.137.1.10", Tcp(40000),
-                        StateMatch::kEstablished);
+  Verdict reply =
+      Judge(fwd, "wan", "198.51.100.1", "10.137.1.10", Tcp(40000), StateMatch::kEstablished);
   EXPECT_EQ(reply.action, Action::kAccept);
   EXPECT_EQ(reply.why, "pfSense keeps state");
   EXPECT_EQ(r.fw.policy.output.default_action, Action::kAccept);
 }
 
 TEST(PfsenseReader, FloatingQuickRulesComeFirstAndNonQuickOnesLast) {
-  Read r = ReadConfig(Config("<filter>" +
+  Read r = ReadConfig(Config(
+      "<filter>" +
       Rule("<type>pass</type><interface>opt1</interface><protocol>tcp</protocol>"
            "<source><any/></source><destination><any/></destination><descr>opt1 tcp</descr>") +
       Rule("<type>block</type><floating>yes</floating><quick>yes</quick>"
@@ -163,14 +166,18 @@ TEST(PfsenseReader, FloatingQuickRulesComeFirstAndNonQuickOnesLast) {
 }
 
 TEST(PfsenseReader, ExpandsNestedAliasesNegationAndHostNames) {
-  Read r = ReadConfig(Config(R"(<aliases>
-      <alias><name>internal</name><type>network</type><address>10.137.0.0/16 Host_only</address></alias>
+  Read r = ReadConfig(Config(
+      R"(<aliases>
+      <alias><name>internal</name><type>network</type>
+        <address>10.137.0.0/16 Host_only</address></alias>
       <alias><name>Host_only</name><type>network</type><address>192.168.56.0/24</address></alias>
-      <alias><name>bank</name><type>host</type><address>www.bank.example 203.0.113.80/29 203.0.113.99-203.0.113.100</address></alias>
+      <alias><name>bank</name><type>host</type>
+        <address>www.bank.example 203.0.113.80/29 203.0.113.99-203.0.113.100</address></alias>
     </aliases><filter>)" +
-      Rule("<type>pass</type><interface>opt1</interface><protocol>tcp</protocol>"
-           "<source><network>opt1</network></source>"
-           "<destination><address>bank</address><port>443</port></destination><descr>bank</descr>") +
+      Rule(
+          "<type>pass</type><interface>opt1</interface><protocol>tcp</protocol>"
+          "<source><network>opt1</network></source>"
+          "<destination><address>bank</address><port>443</port></destination><descr>bank</descr>") +
       Rule("<type>pass</type><interface>opt1</interface>"
            "<source><network>opt1</network></source>"
            "<destination><address>internal</address><not/></destination><descr>internet</descr>") +
@@ -184,33 +191,35 @@ TEST(PfsenseReader, ExpandsNestedAliasesNegationAndHostNames) {
 
   // The host name is a destination of its own.
   uint32_t id = r.fw.policy.names.Intern("www.bank.example");
-  PacketSet to_bank = PacketSet::Of(AddrsOf(*IpAddress::Parse("10.137.1.10")),
-                                    NameAddr(id, Family::kV4), Tcp(443));
+  PacketSet to_bank =
+      PacketSet::Of(AddrsOf(*IpAddress::Parse("10.137.1.10")), NameAddr(id, Family::kV4), Tcp(443));
   std::vector<Decision> d = Evaluate(fwd, "opt1", "", StateMatch::kNew, to_bank);
   ASSERT_FALSE(d.empty());
   EXPECT_EQ(fwd.rules[d.front().rule].origin.text, "bank");
 }
 
 TEST(PfsenseReader, ReadsPortRangesAndPortAliases) {
-  Read r = ReadConfig(Config(R"(<aliases>
+  Read r = ReadConfig(
+      Config(R"(<aliases>
       <alias><name>Web</name><type>port</type><address>80 Alt</address></alias>
       <alias><name>Alt</name><type>port</type><address>8000:8080</address></alias>
     </aliases><filter>)" +
-      Rule("<type>pass</type><interface>opt1</interface><protocol>tcp/udp</protocol>"
-           "<source><any/></source><destination><any/><port>5000-5010</port></destination>"
-           "<descr>range</descr>") +
-      Rule("<type>pass</type><interface>opt1</interface><protocol>tcp</protocol>"
-           "<source><any/></source><destination><any/><port>Web</port></destination>"
-           "<descr>alias</descr>") +
-      "</filter>"));
+             Rule("<type>pass</type><interface>opt1</interface><protocol>tcp/udp</protocol>"
+                  "<source><any/></source><destination><any/><port>5000-5010</port></destination>"
+                  "<descr>range</descr>") +
+             Rule("<type>pass</type><interface>opt1</interface><protocol>tcp</protocol>"
+                  "<source><any/></source><destination><any/><port>Web</port></destination>"
+                  "<descr>alias</descr>") +
+             "</filter>"));
   ASSERT_TRUE(r.ok) << r.diags.Format();
   const Chain& fwd = r.fw.policy.forward;
   struct Case {
     ServiceSet svc;
     std::string why;
   } cases[] = {
-      {Tcp(5000), "range"}, {Ports(kProtoUdp, 5010, 5010), "range"}, {Tcp(5011), "default"},
-      {Tcp(80), "alias"},   {Tcp(8080), "alias"},   {Tcp(8081), "default"},
+      {Tcp(5000), "range"},   {Ports(kProtoUdp, 5010, 5010), "range"},
+      {Tcp(5011), "default"}, {Tcp(80), "alias"},
+      {Tcp(8080), "alias"},   {Tcp(8081), "default"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "198.51.100.1", c.svc).why, c.why)
@@ -219,12 +228,13 @@ TEST(PfsenseReader, ReadsPortRangesAndPortAliases) {
 }
 
 TEST(PfsenseReader, SkipsDisabledRulesAndRulesOfDisabledInterfaces) {
-  Read r = ReadConfig(Config("<filter>" +
-      Rule("<type>pass</type><disabled/><interface>opt1</interface>"
-           "<source><any/></source><destination><any/></destination><descr>off</descr>") +
-      Rule("<type>pass</type><interface>opt3</interface>"
-           "<source><any/></source><destination><any/></destination><descr>opt3</descr>") +
-      "</filter>"));
+  Read r = ReadConfig(
+      Config("<filter>" +
+             Rule("<type>pass</type><disabled/><interface>opt1</interface>"
+                  "<source><any/></source><destination><any/></destination><descr>off</descr>") +
+             Rule("<type>pass</type><interface>opt3</interface>"
+                  "<source><any/></source><destination><any/></destination><descr>opt3</descr>") +
+             "</filter>"));
   ASSERT_TRUE(r.ok) << r.diags.Format();
   EXPECT_EQ(Judge(r.fw.policy.forward, "opt1", "10.137.1.10", "8.8.8.8", Tcp(80)).why, "default");
   ASSERT_EQ(r.diags.list().size(), 1u);
@@ -235,16 +245,16 @@ TEST(PfsenseReader, SkipsDisabledRulesAndRulesOfDisabledInterfaces) {
 }
 
 TEST(PfsenseReader, IcmpTypesByName) {
-  Read r = ReadConfig(Config("<filter>" +
-      Rule("<type>pass</type><interface>opt1</interface><protocol>icmp</protocol>"
-           "<icmptype>echoreq</icmptype><source><any/></source>"
-           "<destination><any/></destination><descr>ping</descr>") +
-      "</filter>"));
+  Read r =
+      ReadConfig(Config("<filter>" +
+                        Rule("<type>pass</type><interface>opt1</interface><protocol>icmp</protocol>"
+                             "<icmptype>echoreq</icmptype><source><any/></source>"
+                             "<destination><any/></destination><descr>ping</descr>") +
+                        "</filter>"));
   ASSERT_TRUE(r.ok) << r.diags.Format();
   const Chain& fwd = r.fw.policy.forward;
   EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "8.8.8.8", IcmpType(kProtoIcmp, 8)).why, "ping");
-  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "8.8.8.8", IcmpType(kProtoIcmp, 13)).why,
-            "default");
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "8.8.8.8", IcmpType(kProtoIcmp, 13)).why, "default");
 }
 
 TEST(PfsenseReader, AntiLockoutOpensTheGuiOnLanUnlessDisabled) {
@@ -264,20 +274,22 @@ TEST(PfsenseReader, AntiLockoutOpensTheGuiOnLanUnlessDisabled) {
 }
 
 TEST(PfsenseReader, BlocksIpv6UnlessAllowed) {
-  std::string pass_all = "<filter>" +
-      Rule("<type>pass</type><interface>opt1</interface><ipprotocol>inet46</ipprotocol>"
-           "<source><any/></source><destination><any/></destination><descr>all</descr>") +
+  std::string pass_all =
+      "<filter>" +
+      Rule(
+          "<type>pass</type><interface>opt1</interface><ipprotocol>inet46</ipprotocol>"
+          "<source><any/></source><destination><any/></destination><descr>all</descr>") +
       "</filter>";
   Read r = ReadConfig(Config(pass_all));
   EXPECT_EQ(Judge(r.fw.policy.forward, "opt1", "fd00::1", "2001:db8::1", Tcp(80)).why,
             "pfSense blocks IPv6 (not allowed)");
   Read allowed = ReadConfig(Config(pass_all, "<ipv6allow/><webgui><noantilockout/></webgui>"));
-  EXPECT_EQ(Judge(allowed.fw.policy.forward, "opt1", "fd00::1", "2001:db8::1", Tcp(80)).why,
-            "all");
+  EXPECT_EQ(Judge(allowed.fw.policy.forward, "opt1", "fd00::1", "2001:db8::1", Tcp(80)).why, "all");
 }
 
 TEST(PfsenseReader, ReportsUnmodelledOptionsWithTheirPath) {
-  Read r = ReadConfig(Config("<filter>" + Rule("<type>pass</type><interface>opt1</interface>") +
+  Read r = ReadConfig(Config(
+      "<filter>" + Rule("<type>pass</type><interface>opt1</interface>") +
       Rule("<type>pass</type><interface>opt1</interface><sched>WorkHours</sched>"
            "<source><any/></source><destination><address>nosuchalias</address></destination>") +
       "</filter>"));
@@ -291,7 +303,8 @@ TEST(PfsenseReader, ReportsUnmodelledOptionsWithTheirPath) {
 }
 
 TEST(PfsenseReader, MalformedXmlNamesItsPosition) {
-  Read r = ReadConfig("<?xml version=\"1.0\"?>\n<pfsense>\n  <filter><rule></filter>\n</pfsense>\n");
+  Read r =
+      ReadConfig("<?xml version=\"1.0\"?>\n<pfsense>\n  <filter><rule></filter>\n</pfsense>\n");
   EXPECT_FALSE(r.ok);
   ASSERT_EQ(r.diags.list().size(), 1u);
   const Diagnostic& d = r.diags.list()[0];
@@ -318,7 +331,8 @@ TEST(PfsenseReader, ReadsEveryCorpusConfig) {
           << entry.path().filename() << ": " << d.path << ": " << d.message;
     }
     EXPECT_FALSE(fw.interfaces.empty()) << entry.path().filename();
-    if (getenv("BULKHEAD_SHOW_CORPUS")) std::cerr << entry.path().filename() << "\n" << diags.Format();
+    if (getenv("BULKHEAD_SHOW_CORPUS"))
+      std::cerr << entry.path().filename() << "\n" << diags.Format();
   }
   if (files == 0) GTEST_SKIP() << "no corpus here";
 }
