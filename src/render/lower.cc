@@ -238,6 +238,15 @@ int NumberIn(const IcmpName (&table)[N], std::string_view name) {
 
 }  // namespace
 
+std::string MacWithColons(std::string_view vbox_mac) {
+  std::string out;
+  for (size_t i = 0; i < vbox_mac.size(); ++i) {
+    if (i > 0 && i % 2 == 0) out += ':';
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(vbox_mac[i])));
+  }
+  return out;
+}
+
 std::string IcmpTypeName(Family f, int type) {
   return f == Family::kV4 ? NameIn(kIcmpV4Names, type) : NameIn(kIcmpV6Names, type);
 }

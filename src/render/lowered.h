@@ -65,6 +65,10 @@ struct LoweredFilter {
 // rules in force on `today` in declared order. `admin_port` is 443 for pfSense, 22 for nftables.
 LoweredFilter LowerFilter(const Spec& spec, const Plan& plan, const Date& today, int admin_port);
 
+// "080027A1B2C3" (VirtualBox spelling) -> "08:00:27:a1:b2:c3", as networkd, dnsmasq and
+// pfSense write MACs.
+std::string MacWithColons(std::string_view vbox_mac);
+
 // ICMP type names as nft spells them ("echo-request"); "" when nft has no name for the type.
 // Shared by the nftables compiler and the nftables reader so both agree on one table.
 std::string IcmpTypeName(Family f, int type);
