@@ -6,18 +6,18 @@
 
 #include "plan/plan.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace bulkhead {
 namespace {
 
 constexpr int kFirstFixedHost = 10;  // .10 onward in /24 terms; .2-.9 stay free for the user
 constexpr int kFirstNetworkSlot = 3;
-constexpr size_t kMaxIfaceName = 15;  // IFNAMSIZ - 1 on Linux
+constexpr size_t kMaxIfaceName = 15;          // IFNAMSIZ - 1 on Linux
 constexpr const char* kMacPrefix = "080027";  // VirtualBox's own OUI
 
 // A subnet already spoken for, and how to name it in a message.
@@ -146,9 +146,9 @@ void Planner::PlanHostOnly() {
   }
 
   if (host.lan_subnet) {
-    taken_.push_back({*host.lan_subnet, fmt::format("the host LAN ({}{})",
-                                                    host.lan_subnet->ToString(),
-                                                    LineSuffix(host.lan_subnet_loc))});
+    taken_.push_back(
+        {*host.lan_subnet, fmt::format("the host LAN ({}{})", host.lan_subnet->ToString(),
+                                       LineSuffix(host.lan_subnet_loc))});
     if (h.subnet.Overlaps(*host.lan_subnet)) {
       Error(host.hostonly_subnet_loc, fmt::format("host-only subnet {} overlaps {}",
                                                   h.subnet.ToString(), taken_.back().what));
@@ -165,14 +165,16 @@ void Planner::CheckHostAddress(const PlannedHostOnly& h) {
   if (!host.address) return;
   std::string text = host.address->ToString();
   if (!h.subnet.Contains(*host.address)) {
-    Error(host.address_loc, fmt::format("host address {} is outside the host-only subnet {}",
-                                        text, h.subnet.ToString()));
+    Error(host.address_loc, fmt::format("host address {} is outside the host-only subnet {}", text,
+                                        h.subnet.ToString()));
   } else if (*host.address == h.firewall_address) {
     Error(host.address_loc, fmt::format("host address {} is the firewall's address on the "
-                                        "host-only network", text));
+                                        "host-only network",
+                                        text));
   } else if (*host.address == h.subnet.First() || *host.address == h.subnet.Last()) {
     Error(host.address_loc, fmt::format("host address {} is the network or broadcast address of "
-                                        "{}", text, h.subnet.ToString()));
+                                        "{}",
+                                        text, h.subnet.ToString()));
   }
 }
 
@@ -210,7 +212,8 @@ std::optional<Prefix> Planner::ImpliedPin(const PlannedNetwork& net, SourceLoc& 
     const Prefix& pool = spec_.plan.pool;
     if (!pool.Contains(*vm.address)) {
       Error(loc, fmt::format("address {} of VM '{}' is outside the pool {} (pin a 'subnet' that "
-                             "holds it)", vm.address->ToString(), vm.name, pool.ToString()));
+                             "holds it)",
+                             vm.address->ToString(), vm.name, pool.ToString()));
       return std::nullopt;
     }
     return Prefix{*vm.address, spec_.plan.prefix_length}.Network();
@@ -224,7 +227,10 @@ void Planner::PinSubnets() {
   for (size_t i = 0; i < plan_.networks.size(); ++i) {
     PlannedNetwork& net = plan_.networks[i];
     SourceLoc loc;
+    size_t errors_before = diags_.list().size();
     std::optional<Prefix> pin = PinOf(net, loc);
+    // A pin that is wrong leaves the network unplanned rather than planned elsewhere.
+    if (diags_.list().size() != errors_before) pinned_[i] = true;
     if (!pin) continue;
     net.subnet = *pin;
     pinned_[i] = planned_[i] = true;
@@ -257,8 +263,8 @@ void Planner::AllocateSubnets() {
     if (!block) {
       Error(FirstVm(net).loc,
             fmt::format("the pool {} has no room for network '{}' (widen [plan] pool, or raise "
-                        "prefix_length for smaller networks)", spec_.plan.pool.ToString(),
-                        net.name));
+                        "prefix_length for smaller networks)",
+                        spec_.plan.pool.ToString(), net.name));
       continue;
     }
     net.subnet = *block;
@@ -271,8 +277,8 @@ bool Planner::CheckPinnedAddress(const PlannedNetwork& net, const Vm& vm) {
   const IpAddress& a = *vm.address;
   std::string problem;
   if (!net.subnet.Contains(a)) {
-    problem = fmt::format("is outside the subnet {} of network '{}'", net.subnet.ToString(),
-                          net.name);
+    problem =
+        fmt::format("is outside the subnet {} of network '{}'", net.subnet.ToString(), net.name);
   } else if (a == net.subnet.First() || a == net.subnet.Last()) {
     problem = fmt::format("is the network or broadcast address of {}", net.subnet.ToString());
   } else if (a == net.gateway) {
@@ -317,7 +323,8 @@ void Planner::AssignAddresses(PlannedNetwork& net) {
       pvm.address = net.subnet.Nth(next++);
     } else {
       Error(vm.loc, fmt::format("network '{}' has no free address for VM '{}' (its subnet {} is "
-                                "too small)", net.name, vm.name, net.subnet.ToString()));
+                                "too small)",
+                                net.name, vm.name, net.subnet.ToString()));
     }
   }
 }
@@ -392,7 +399,8 @@ void Planner::CheckAdapterCount() {
 }  // namespace
 
 const PlannedVm* Plan::FindVm(std::string_view name) const {
-  auto it = std::find_if(vms.begin(), vms.end(), [&](const PlannedVm& v) { return v.name == name; });
+  auto it =
+      std::find_if(vms.begin(), vms.end(), [&](const PlannedVm& v) { return v.name == name; });
   return it == vms.end() ? nullptr : &*it;
 }
 

@@ -4,14 +4,14 @@
 // rule targets and cross-references. Both collect every error, each located at the offending key
 // or value, so one run shows the user everything wrong with their file.
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
 #include <utility>
-
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "spec/spec.h"
 #include "util/atomic_file.h"
@@ -24,16 +24,17 @@ template <typename E>
 using Choices = std::vector<std::pair<std::string, E>>;
 
 const Keys kTopKeys = {"host", "firewall", "plan", "destinations", "zones", "vms"};
-const Keys kHostKeys = {"name",    "physical_nic", "lan_subnet", "hostonly_network",
-                        "hostonly_subnet", "address", "egress"};
-const Keys kFirewallKeys = {"name",       "engine",  "wan",  "wan_nic", "dns_resolver",
-                            "admin_from", "chipset", "cpus", "memory",  "disk", "medium"};
+const Keys kHostKeys = {
+    "name",    "physical_nic", "lan_subnet", "hostonly_network", "hostonly_subnet",
+    "address", "egress"};
+const Keys kFirewallKeys = {"name",    "engine", "wan",    "wan_nic", "dns_resolver", "admin_from",
+                            "chipset", "cpus",   "memory", "disk",    "medium"};
 const Keys kPlanKeys = {"pool", "prefix_length"};
 const Keys kZoneKeys = {"network", "dns", "subnet", "egress"};
 const Keys kRuleKeys = {"to", "action", "proto", "ports", "icmp_type", "comment", "expires"};
-const Keys kVmKeys = {"zone",      "cpus",          "memory",         "disk",    "medium",
-                      "template",  "clipboard",     "drag_and_drop",  "shared_folders",
-                      "address",   "subnet"};
+const Keys kVmKeys = {"zone",           "cpus",     "memory",    "disk",
+                      "medium",         "template", "clipboard", "drag_and_drop",
+                      "shared_folders", "address",  "subnet"};
 const Keys kFolderKeys = {"name", "path", "read_only"};
 const Keys kBuiltinNames = {"internet", "host", "firewall", kOfflineZone};
 
@@ -52,11 +53,12 @@ const Choices<Sharing> kSharings = {{"off", Sharing::kOff},
                                     {"host-to-guest", Sharing::kHostToGuest},
                                     {"guest-to-host", Sharing::kGuestToHost},
                                     {"bidirectional", Sharing::kBidirectional}};
-const Choices<int> kIcmpTypes = {
-    {"echo-reply", 0},           {"destination-unreachable", 3}, {"source-quench", 4},
-    {"redirect", 5},             {"echo-request", 8},            {"router-advertisement", 9},
-    {"router-solicitation", 10}, {"time-exceeded", 11},          {"parameter-problem", 12},
-    {"timestamp-request", 13},   {"timestamp-reply", 14}};
+const Choices<int> kIcmpTypes = {{"echo-reply", 0},           {"destination-unreachable", 3},
+                                 {"source-quench", 4},        {"redirect", 5},
+                                 {"echo-request", 8},         {"router-advertisement", 9},
+                                 {"router-solicitation", 10}, {"time-exceeded", 11},
+                                 {"parameter-problem", 12},   {"timestamp-request", 13},
+                                 {"timestamp-reply", 14}};
 
 constexpr int kMaxMib = 16 * 1024 * 1024;
 constexpr int kSmallestSubnet = 28;  // room for the gateway, fixed addresses and a DHCP pool
@@ -92,8 +94,9 @@ bool IsHostLabel(std::string_view label) {
   if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
     return false;
   }
-  return std::all_of(label.begin(), label.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
+  return std::all_of(label.begin(), label.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+  });
 }
 
 // A host name has at least one dot, valid labels, and a last label that is not all digits (so
@@ -241,7 +244,7 @@ SourceLoc SpecReader::ValueLoc(const toml::table& t, std::string_view key) const
 void SpecReader::CheckKeys(const toml::table& t, std::string_view where, const Keys& allowed) {
   for (auto&& [key, value] : t) {
     if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
-    Error(LocOf(key.source()), fmt::format("unknown key '{}' in {}{}", key.str(), where,
+    Error(LocOf(key.source()), fmt::format("unknown key '{}' {}{}", key.str(), where,
                                            DidYouMeanSuffix(key.str(), allowed)));
   }
 }
@@ -305,8 +308,8 @@ bool SpecReader::GetChoice(const toml::table& t, std::string_view key, const Cho
   return false;
 }
 
-bool SpecReader::GetPrefix(const toml::table& t, std::string_view key,
-                           std::optional<Prefix>& out, SourceLoc* loc) {
+bool SpecReader::GetPrefix(const toml::table& t, std::string_view key, std::optional<Prefix>& out,
+                           SourceLoc* loc) {
   std::string text;
   if (!GetString(t, key, text)) return false;
   if (loc) *loc = ValueLoc(t, key);
@@ -326,18 +329,18 @@ bool SpecReader::GetPrefix(const toml::table& t, std::string_view key,
 }
 
 // A pinned IPv4 subnet for an internal or host-only network.
-bool SpecReader::GetSubnet(const toml::table& t, std::string_view key,
-                           std::optional<Prefix>& out, SourceLoc& loc) {
+bool SpecReader::GetSubnet(const toml::table& t, std::string_view key, std::optional<Prefix>& out,
+                           SourceLoc& loc) {
   std::optional<Prefix> p;
   if (!GetPrefix(t, key, p, &loc)) return false;
   if (p->address.family != Family::kV4) {
-    Error(loc, fmt::format("'{}' is not an IPv4 prefix (internal networks are IPv4)",
-                           p->ToString()));
+    Error(loc,
+          fmt::format("'{}' is not an IPv4 prefix (internal networks are IPv4)", p->ToString()));
     return false;
   }
   if (p->length > kSmallestSubnet) {
-    Error(loc, fmt::format("subnet '{}' is too small (at most /{})", p->ToString(),
-                           kSmallestSubnet));
+    Error(loc,
+          fmt::format("subnet '{}' is too small (at most /{})", p->ToString(), kSmallestSubnet));
     return false;
   }
   out = p;
@@ -350,8 +353,12 @@ bool SpecReader::GetAddress(const toml::table& t, std::string_view key,
   if (!GetString(t, key, text)) return false;
   loc = ValueLoc(t, key);
   std::optional<IpAddress> a = IpAddress::Parse(text);
-  if (!a || a->family != Family::kV4) {
-    Error(loc, fmt::format("'{}' is not a valid IPv4 address", text));
+  if (!a) {
+    Error(loc, fmt::format("'{}' is not a valid address", text));
+    return false;
+  }
+  if (a->family != Family::kV4) {
+    Error(loc, fmt::format("'{}' is not an IPv4 address (internal networks are IPv4)", text));
     return false;
   }
   out = a;
@@ -380,7 +387,7 @@ std::vector<std::pair<const toml::key*, const toml::node*>> SpecReader::InFileOr
 }
 
 void SpecReader::Read(const toml::table& root) {
-  CheckKeys(root, "the top level", kTopKeys);
+  CheckKeys(root, "at the top level", kTopKeys);
   if (const toml::table* host = GetTable(root, "host")) {
     ReadHost(*host);
   } else if (!root.contains("host")) {
@@ -403,7 +410,7 @@ void SpecReader::Read(const toml::table& root) {
 void SpecReader::ReadHost(const toml::table& t) {
   Host& host = spec_.host;
   host.loc = LocOf(t.source());
-  CheckKeys(t, "[host]", kHostKeys);
+  CheckKeys(t, "in [host]", kHostKeys);
   GetString(t, "name", host.name);
   if (Require(t, "physical_nic", "[host]")) GetString(t, "physical_nic", host.physical_nic);
   GetPrefix(t, "lan_subnet", host.lan_subnet, &host.lan_subnet_loc);
@@ -416,10 +423,11 @@ void SpecReader::ReadHost(const toml::table& t) {
 void SpecReader::ReadFirewall(const toml::table& t) {
   FirewallVm& fw = spec_.firewall;
   fw.loc = LocOf(t.source());
-  CheckKeys(t, "[firewall]", kFirewallKeys);
+  CheckKeys(t, "in [firewall]", kFirewallKeys);
   if (GetString(t, "name", fw.name) && !IsValidName(fw.name)) {
     Error(ValueLoc(t, "name"), fmt::format("invalid name '{}' (use 1 to 32 lower-case letters, "
-                                           "digits and '-', not starting with '-')", fw.name));
+                                           "digits and '-', not starting with '-')",
+                                           fw.name));
   }
   GetChoice(t, "engine", kEngines, fw.engine);
   GetChoice(t, "wan", kWanModes, fw.wan);
@@ -454,12 +462,12 @@ void SpecReader::ReadAdminFrom(const toml::table& t) {
 void SpecReader::ReadPlanSettings(const toml::table& t) {
   PlanSettings& plan = spec_.plan;
   plan.loc = LocOf(t.source());
-  CheckKeys(t, "[plan]", kPlanKeys);
+  CheckKeys(t, "in [plan]", kPlanKeys);
   std::optional<Prefix> pool;
   if (GetPrefix(t, "pool", pool, &plan.pool_loc)) {
     if (pool->address.family != Family::kV4 || pool->length > kSmallestSubnet) {
-      Error(plan.pool_loc, fmt::format("'pool' must be an IPv4 prefix of /{} or larger",
-                                       kSmallestSubnet));
+      Error(plan.pool_loc,
+            fmt::format("'pool' must be an IPv4 prefix of /{} or larger", kSmallestSubnet));
     } else {
       plan.pool = *pool;
     }
@@ -474,7 +482,8 @@ void SpecReader::ReadDestinations(const toml::table& t) {
     const toml::array* list = node->as_array();
     if (!list) {
       Error(LocOf(node->source()), fmt::format("destination '{}' must be an array of addresses, "
-                                               "prefixes and host names", dest.name));
+                                               "prefixes and host names",
+                                               dest.name));
       continue;
     }
     for (const toml::node& e : *list) {
@@ -509,7 +518,7 @@ void SpecReader::ReadZone(const toml::key& key, const toml::table& t) {
   zone.loc = LocOf(key.source());
   std::string where = fmt::format("[zones.{}]", zone.name);
   DeclareName("zone", key);
-  CheckKeys(t, where, kZoneKeys);
+  CheckKeys(t, "in " + where, kZoneKeys);
   GetChoice(t, "network", kNetworkModes, zone.network);
   GetBool(t, "dns", zone.dns);
   GetSubnet(t, "subnet", zone.subnet, zone.subnet_loc);
@@ -533,7 +542,7 @@ void SpecReader::ReadVm(const toml::key& key, const toml::table& t) {
   vm.name = key.str();
   vm.loc = LocOf(key.source());
   std::string where = fmt::format("[vms.{}]", vm.name);
-  CheckKeys(t, where, kVmKeys);
+  CheckKeys(t, "in " + where, kVmKeys);
   if (Require(t, "zone", where) && GetString(t, "zone", vm.zone)) {
     vm.zone_loc = ValueLoc(t, "zone");
   }
@@ -544,8 +553,9 @@ void SpecReader::ReadVm(const toml::key& key, const toml::table& t) {
   GetString(t, "medium", vm.medium);
   GetString(t, "template", vm.template_vm);
   if (!vm.medium.empty() && !vm.template_vm.empty()) {
-    Error(KeyLoc(t, "template"), "'medium' and 'template' exclude each other (a VM is installed "
-                                 "from a medium or cloned from a template)");
+    Error(KeyLoc(t, "template"),
+          "'medium' and 'template' exclude each other (a VM is installed "
+          "from a medium or cloned from a template)");
   }
   GetChoice(t, "clipboard", kSharings, vm.clipboard);
   GetChoice(t, "drag_and_drop", kSharings, vm.drag_and_drop);
@@ -567,7 +577,7 @@ void SpecReader::ReadSharedFolders(const toml::table& t, Vm& vm) {
   for (const toml::node& e : *list) {
     const toml::table& f = *e.as_table();
     SharedFolder folder;
-    CheckKeys(f, where, kFolderKeys);
+    CheckKeys(f, "in " + where, kFolderKeys);
     if (Require(f, "name", where)) GetString(f, "name", folder.name);
     if (Require(f, "path", where) && GetString(f, "path", folder.host_path) &&
         !folder.host_path.starts_with('/')) {
@@ -600,7 +610,7 @@ std::vector<EgressRule> SpecReader::ReadEgress(const toml::table& t, const std::
 
 void SpecReader::ReadRule(const toml::table& t, const std::string& where, EgressRule& rule) {
   rule.loc = LocOf(t.source());
-  CheckKeys(t, where, kRuleKeys);
+  CheckKeys(t, "in " + where, kRuleKeys);
   if (Require(t, "to", where) && GetString(t, "to", rule.to.name)) {
     rule.to_loc = ValueLoc(t, "to");
   }
@@ -622,7 +632,8 @@ void SpecReader::ReadPorts(const toml::table& t, EgressRule& rule) {
   }
   if (rule.protocol != Protocol::kTcp && rule.protocol != Protocol::kUdp) {
     Error(KeyLoc(t, "ports"), fmt::format("'ports' needs proto 'tcp' or 'udp' (this rule has "
-                                          "proto '{}')", ProtocolName(rule.protocol)));
+                                          "proto '{}')",
+                                          ProtocolName(rule.protocol)));
     return;
   }
   for (const toml::node& e : *list) ReadPort(e, rule);
@@ -659,7 +670,8 @@ void SpecReader::ReadIcmpType(const toml::table& t, EgressRule& rule) {
   SourceLoc loc = LocOf(n->source());
   if (rule.protocol != Protocol::kIcmp) {
     Error(KeyLoc(t, "icmp_type"), fmt::format("'icmp_type' needs proto 'icmp' (this rule has "
-                                              "proto '{}')", ProtocolName(rule.protocol)));
+                                              "proto '{}')",
+                                              ProtocolName(rule.protocol)));
   } else if (n->is_integer()) {
     int64_t type = n->as_integer()->get();
     if (type < 0 || type > 255) {
@@ -686,7 +698,7 @@ void SpecReader::ReadExpiry(const toml::table& t, EgressRule& rule) {
   if (!n) return;
   SourceLoc loc = LocOf(n->source());
   if (!n->is_date()) {
-    Error(loc, "'expires' must be a date (expires = 2027-01-31)");
+    Error(loc, "'expires' must be a date, written without quotes (expires = 2027-01-31)");
     return;
   }
   toml::date d = n->as_date()->get();
@@ -698,8 +710,7 @@ void SpecReader::ReadExpiry(const toml::table& t, EgressRule& rule) {
 }
 
 void SpecReader::DeclareName(std::string kind, const toml::key& key, std::string zone) {
-  names_.push_back({std::move(kind), std::string(key.str()), LocOf(key.source()),
-                    std::move(zone)});
+  names_.push_back({std::move(kind), std::string(key.str()), LocOf(key.source()), std::move(zone)});
 }
 
 // One namespace for every name a rule can point at: the first declaration in the file wins and
@@ -713,7 +724,8 @@ void SpecReader::CheckNames() {
   for (const NameDecl& d : decls) {
     if (!IsValidName(d.name)) {
       Error(d.loc, fmt::format("invalid {} name '{}' (use 1 to 32 lower-case letters, digits "
-                               "and '-', not starting with '-')", d.kind, d.name));
+                               "and '-', not starting with '-')",
+                               d.kind, d.name));
     } else if (std::find(kBuiltinNames.begin(), kBuiltinNames.end(), d.name) !=
                kBuiltinNames.end()) {
       Error(d.loc, fmt::format("'{}' is a reserved name and cannot name a {}", d.name, d.kind));
@@ -721,8 +733,8 @@ void SpecReader::CheckNames() {
       const NameDecl& prior = *it->second;
       bool vm_in_own_zone = d.kind == "VM" && prior.kind == "zone" && d.zone == d.name;
       if (!vm_in_own_zone) {
-        Error(d.loc, fmt::format("{} '{}' clashes with {} '{}' declared on line {}", d.kind,
-                                 d.name, prior.kind, prior.name, prior.loc.line));
+        Error(d.loc, fmt::format("{} '{}' clashes with {} '{}' declared on line {}", d.kind, d.name,
+                                 prior.kind, prior.name, prior.loc.line));
       }
     } else {
       first[d.name] = &d;
@@ -745,22 +757,26 @@ void SpecReader::CheckZone(const Zone& zone) {
 void SpecReader::CheckVm(const Vm& vm) {
   if (vm.zone.empty()) return;
   if (vm.zone == kOfflineZone) {
-    if (vm.address) Error(vm.address_loc, fmt::format("VM '{}' is offline and has no address",
-                                                      vm.name));
-    if (vm.subnet) Error(vm.subnet_loc, fmt::format("VM '{}' is offline and has no subnet",
-                                                    vm.name));
+    if (vm.address) {
+      Error(vm.address_loc, fmt::format("VM '{}' is offline, so it takes no 'address'", vm.name));
+    }
+    if (vm.subnet) {
+      Error(vm.subnet_loc, fmt::format("VM '{}' is offline, so it takes no 'subnet'", vm.name));
+    }
     return;
   }
   const Zone* zone = spec_.FindZone(vm.zone);
   if (!zone) {
     Keys zones = {kOfflineZone};
     for (const Zone& z : spec_.zones) zones.push_back(z.name);
-    Error(vm.zone_loc, fmt::format("unknown zone '{}'{}", vm.zone, DidYouMeanSuffix(vm.zone, zones)));
+    Error(vm.zone_loc,
+          fmt::format("unknown zone '{}'{}", vm.zone, DidYouMeanSuffix(vm.zone, zones)));
     return;
   }
   if (vm.subnet && zone->network == NetworkMode::kShared) {
     Error(vm.subnet_loc, fmt::format("VM '{}' is on the shared network of zone '{}' (pin the "
-                                     "zone's 'subnet' instead)", vm.name, zone->name));
+                                     "zone's 'subnet' instead)",
+                                     vm.name, zone->name));
   }
 }
 
@@ -771,8 +787,8 @@ void SpecReader::CheckAdminFrom() {
   for (size_t i = 0; i < admin_from_locs_.size(); ++i) {
     const std::string& name = spec_.firewall.admin_from[i];
     if (std::find(names.begin(), names.end(), name) != names.end()) continue;
-    Error(admin_from_locs_[i], fmt::format("unknown name '{}' in 'admin_from'{}", name,
-                                           DidYouMeanSuffix(name, names)));
+    Error(admin_from_locs_[i],
+          fmt::format("unknown name '{}' in 'admin_from'{}", name, DidYouMeanSuffix(name, names)));
   }
 }
 
@@ -825,8 +841,8 @@ void SpecReader::ResolveTarget(EgressRule& rule) {
   }
   // A bare word that is no known name is a typo far more often than a host name.
   if (to.name.find_first_of("./:") == std::string::npos) {
-    Error(rule.to_loc, fmt::format("unknown target '{}'{}", to.name,
-                                   DidYouMeanSuffix(to.name, AllNames())));
+    Error(rule.to_loc,
+          fmt::format("unknown target '{}'{}", to.name, DidYouMeanSuffix(to.name, AllNames())));
     return;
   }
   to.kind = Target::Kind::kLiteral;

@@ -4,9 +4,9 @@
 
 #include "spec/spec.h"
 
-#include <ctime>
-
 #include <fmt/format.h>
+
+#include <ctime>
 
 namespace bulkhead {
 
