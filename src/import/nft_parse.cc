@@ -4,11 +4,11 @@
 // chains into rule statements, and a lowering pass that turns each rule into a match over the
 // engine's packet sets and inlines jumps into the filter base chains. What cannot be modelled
 // exactly is reported as an error, never guessed.
+#include <fmt/format.h>
+
 #include <functional>
 #include <map>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "import/artifacts.h"
 #include "render/lowered.h"
@@ -78,8 +78,9 @@ class Tokenizer {
       Advance();
     } else if (c == '{' || c == '}' || c == ',') {
       Advance();
-      auto kind = c == '{' ? Token::Kind::kLBrace
-                  : c == '}' ? Token::Kind::kRBrace : Token::Kind::kComma;
+      auto kind = c == '{'   ? Token::Kind::kLBrace
+                  : c == '}' ? Token::Kind::kRBrace
+                             : Token::Kind::kComma;
       out.push_back({kind, std::string(1, c), loc});
     } else if (c == '"') {
       out.push_back({Token::Kind::kString, QuotedString(), loc});
@@ -103,8 +104,8 @@ class Tokenizer {
     std::string s;
     while (pos_ < text_.size()) {
       char c = text_[pos_];
-      if (std::isspace(static_cast<unsigned char>(c)) || std::string_view("{},;\"#").find(c) !=
-                                                            std::string_view::npos) {
+      if (std::isspace(static_cast<unsigned char>(c)) ||
+          std::string_view("{},;\"#").find(c) != std::string_view::npos) {
         break;
       }
       s += c;
@@ -359,9 +360,7 @@ struct Rule {
   bool over_approximated = false;
 };
 
-PacketSet FamilyPackets(Family f) {
-  return PacketSet::Of(AllAddrs(f), AllAddrs(f), AllServices());
-}
+PacketSet FamilyPackets(Family f) { return PacketSet::Of(AllAddrs(f), AllAddrs(f), AllServices()); }
 
 PacketSet ServicePackets(const ServiceSet& s) {
   return PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(), s);
@@ -402,8 +401,8 @@ Match Conjoin(const Match& a, const Match& b) {
   if (a.never || b.never) return {.never = true};
   std::optional<IfaceMatch> iif = ConjoinIface(a.iif, b.iif);
   std::optional<IfaceMatch> oif = ConjoinIface(a.oif, b.oif);
-  bool states_clash = a.state != StateMatch::kAny && b.state != StateMatch::kAny &&
-                      a.state != b.state;
+  bool states_clash =
+      a.state != StateMatch::kAny && b.state != StateMatch::kAny && a.state != b.state;
   if (!iif || !oif || states_clash) return {.never = true};
   out.iif = *iif;
   out.oif = *oif;
@@ -419,15 +418,24 @@ struct NamedValue {
 };
 
 constexpr NamedValue kProtocols[] = {
-    {"icmp", kProtoIcmp}, {"igmp", 2},   {"tcp", kProtoTcp},   {"udp", kProtoUdp},
-    {"dccp", 33},         {"gre", 47},   {"esp", 50},          {"ah", 51},
-    {"icmpv6", kProtoIcmpV6}, {"ipv6-icmp", kProtoIcmpV6}, {"sctp", 132}, {"udplite", 136},
+    {"icmp", kProtoIcmp},
+    {"igmp", 2},
+    {"tcp", kProtoTcp},
+    {"udp", kProtoUdp},
+    {"dccp", 33},
+    {"gre", 47},
+    {"esp", 50},
+    {"ah", 51},
+    {"icmpv6", kProtoIcmpV6},
+    {"ipv6-icmp", kProtoIcmpV6},
+    {"sctp", 132},
+    {"udplite", 136},
 };
 
 constexpr NamedValue kServices[] = {
-    {"ftp", 21},    {"ssh", 22},     {"telnet", 23},  {"smtp", 25},        {"domain", 53},
-    {"bootps", 67}, {"bootpc", 68},  {"http", 80},    {"pop3", 110},       {"ntp", 123},
-    {"imap", 143},  {"https", 443},  {"submission", 587}, {"imaps", 993}, {"pop3s", 995},
+    {"ftp", 21},    {"ssh", 22},    {"telnet", 23},      {"smtp", 25},   {"domain", 53},
+    {"bootps", 67}, {"bootpc", 68}, {"http", 80},        {"pop3", 110},  {"ntp", 123},
+    {"imap", 143},  {"https", 443}, {"submission", 587}, {"imaps", 993}, {"pop3s", 995},
 };
 
 template <size_t N>
@@ -474,8 +482,10 @@ class RuleParser {
     std::string out;
     for (char c : source_.substr(st.front().begin, st.back().end - st.front().begin)) {
       bool space = std::isspace(static_cast<unsigned char>(c));
-      if (!space) out += c;
-      else if (!out.empty() && out.back() != ' ') out += ' ';
+      if (!space)
+        out += c;
+      else if (!out.empty() && out.back() != ' ')
+        out += ' ';
     }
     return out;
   }
@@ -516,8 +526,8 @@ class RuleParser {
   }
 
   void SkipOptions(std::initializer_list<std::string_view> options) {
-    while (i_ < st_->size() && std::find(options.begin(), options.end(), Cur().text) !=
-                                   options.end()) {
+    while (i_ < st_->size() &&
+           std::find(options.begin(), options.end(), Cur().text) != options.end()) {
       i_ += 2;
     }
   }
@@ -525,8 +535,8 @@ class RuleParser {
   bool VerdictWord(const Token& t) {
     using K = Verdict::Kind;
     static const std::map<std::string, K> kWords = {
-        {"accept", K::kAccept}, {"drop", K::kDrop},     {"reject", K::kReject},
-        {"jump", K::kJump},     {"goto", K::kGoto},     {"return", K::kReturn},
+        {"accept", K::kAccept},    {"drop", K::kDrop}, {"reject", K::kReject},
+        {"jump", K::kJump},        {"goto", K::kGoto}, {"return", K::kReturn},
         {"continue", K::kContinue}};
     auto it = kWords.find(t.text);
     if (t.kind != Token::Kind::kWord || it == kWords.end()) return false;
@@ -666,8 +676,9 @@ class RuleParser {
     AddrSet s;
     for (const Token& v : Values(&named)) {
       std::optional<AddrSet> a = AddressValue(v, f);
-      if (!a) return Fail(v, fmt::format("invalid {} address '{}'", f == Family::kV4 ? "IPv4" :
-                                         "IPv6", v.text));
+      if (!a)
+        return Fail(
+            v, fmt::format("invalid {} address '{}'", f == Family::kV4 ? "IPv4" : "IPv6", v.text));
       s = s.Union(*a);
     }
     if (named != nullptr) {
@@ -700,7 +711,7 @@ class RuleParser {
     const Token& key = Take();
     if (!key.Is("dport")) return Fail(t, Unsupported(t.text + " " + key.text));
     // th dport: the destination port of any transport protocol that has one.
-    std::vector<uint8_t> protos = t.Is("tcp") ? std::vector<uint8_t>{kProtoTcp}
+    std::vector<uint8_t> protos = t.Is("tcp")   ? std::vector<uint8_t>{kProtoTcp}
                                   : t.Is("udp") ? std::vector<uint8_t>{kProtoUdp}
                                                 : std::vector<uint8_t>{kProtoTcp, kProtoUdp, 132};
     bool negated = Negation();
@@ -742,8 +753,10 @@ class RuleParser {
     bool negated = Negation();
     bool is_new = false, established = false;
     for (const Token& v : Values()) {
-      if (v.Is("new")) is_new = true;
-      else if (v.Is("established")) established = true;
+      if (v.Is("new"))
+        is_new = true;
+      else if (v.Is("established"))
+        established = true;
       else if (!v.Is("related") && !v.Is("invalid") && !v.Is("untracked")) {
         return Fail(v, Unsupported("ct state " + v.text));
       }
@@ -805,13 +818,23 @@ class Flattener {
     using K = Verdict::Kind;
     switch (r.verdict.kind) {
       case K::kNone:
-      case K::kContinue: return true;
-      case K::kAccept: Emit(m, Action::kAccept, r.origin); return true;
-      case K::kDrop: Emit(m, Action::kDrop, r.origin); return true;
-      case K::kReject: Emit(m, Action::kReject, r.origin); return true;
-      case K::kJump: return Jump(r, m);
-      case K::kGoto: return Jump(r, m) && Leave(r, m, cur);
-      case K::kReturn: return Leave(r, m, cur);
+      case K::kContinue:
+        return true;
+      case K::kAccept:
+        Emit(m, Action::kAccept, r.origin);
+        return true;
+      case K::kDrop:
+        Emit(m, Action::kDrop, r.origin);
+        return true;
+      case K::kReject:
+        Emit(m, Action::kReject, r.origin);
+        return true;
+      case K::kJump:
+        return Jump(r, m);
+      case K::kGoto:
+        return Jump(r, m) && Leave(r, m, cur);
+      case K::kReturn:
+        return Leave(r, m, cur);
     }
     return true;
   }
@@ -854,8 +877,8 @@ class Flattener {
   std::vector<std::string> stack_;
 };
 
-ParsedChains ParseRules(const std::string& file, const std::string& source,
-                        const NftTable& table, NameTable& names, Diagnostics& diags) {
+ParsedChains ParseRules(const std::string& file, const std::string& source, const NftTable& table,
+                        NameTable& names, Diagnostics& diags) {
   ParsedChains out;
   RuleParser parser(file, source, table, names, diags);
   for (const NftChain& c : table.chains) {
@@ -897,8 +920,8 @@ void LowerTable(const std::string& file, const std::string& source, const NftTab
     if (c.type != "filter") continue;
     Chain* chain = HookChain(policy, c.hook);
     if (chain == nullptr) {
-      diags.Warning(file, c.loc, fmt::format("chain '{}' on hook '{}' is not analysed", c.name,
-                                             c.hook));
+      diags.Warning(file, c.loc,
+                    fmt::format("chain '{}' on hook '{}' is not analysed", c.name, c.hook));
       continue;
     }
     if (seen_hooks[c.hook]) {
@@ -908,9 +931,9 @@ void LowerTable(const std::string& file, const std::string& source, const NftTab
     seen_hooks[c.hook] = true;
     chain->default_action = c.policy.value_or(Action::kAccept);
     SourceLoc at = c.policy ? c.policy_loc : c.loc;
-    chain->default_origin = {file, at.line, "",
-                             fmt::format("policy {} of chain '{}'",
-                                         ActionName(chain->default_action), c.name)};
+    chain->default_origin = {
+        file, at.line, "",
+        fmt::format("policy {} of chain '{}'", ActionName(chain->default_action), c.name)};
     flattener.Run(c.name, TableCondition(table), chain->default_action, chain->rules);
   }
 }

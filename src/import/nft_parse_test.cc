@@ -71,9 +71,8 @@ TEST(ParseNftables, RenderedFirewallMeansWhatTheSpecSays) {
       {"denied before ping", Hook::kForward, "bh-git", "10.137.4.10", "10.137.1.10",
        IcmpType(kProtoIcmp, 8), Action::kDrop,
        "workstation.toml:113 zone 'services' rule 1: never back into work"},
-      {"ping out", Hook::kForward, "bh-git", "10.137.4.10", "198.51.100.7",
-       IcmpType(kProtoIcmp, 8), Action::kAccept,
-       "workstation.toml:117 zone 'services' rule 2: ping"},
+      {"ping out", Hook::kForward, "bh-git", "10.137.4.10", "198.51.100.7", IcmpType(kProtoIcmp, 8),
+       Action::kAccept, "workstation.toml:117 zone 'services' rule 2: ping"},
       {"bank by address", Hook::kForward, "bh-bank", "10.137.2.10", "203.0.113.81",
        Ports(kProtoTcp, 443, 443), Action::kAccept, "workstation.toml:64 zone 'banking' rule 1"},
       {"dhcp discover", Hook::kInput, "bh-work", "0.0.0.0", "255.255.255.255",
@@ -151,11 +150,9 @@ TEST(ParseNftables, InlinesJumpsGotosAndReturns) {
     return Decide(in, iif, "", Packet(src, "10.0.0.1", svc));
   };
   EXPECT_EQ(decide("eth0", "10.0.1.7", Ports(kProtoTcp, 22, 22)).second, "ssh from admins");
-  EXPECT_EQ(decide("eth0", "10.0.1.10", Ports(kProtoTcp, 80, 80)).second,
-            "ip daddr 10.0.0.1 drop");
+  EXPECT_EQ(decide("eth0", "10.0.1.10", Ports(kProtoTcp, 80, 80)).second, "ip daddr 10.0.0.1 drop");
   // tcp dport implies tcp: ICMP does not return, and meets the drop.
-  EXPECT_EQ(decide("eth0", "10.0.1.10", IcmpType(kProtoIcmp, 8)).second,
-            "ip daddr 10.0.0.1 drop");
+  EXPECT_EQ(decide("eth0", "10.0.1.10", IcmpType(kProtoIcmp, 8)).second, "ip daddr 10.0.0.1 drop");
   // Returned from from_lan: back in input, past the icmp rule, to the policy.
   EXPECT_EQ(decide("eth0", "10.0.1.10", Ports(kProtoTcp, 22, 22)).second,
             "policy accept of chain 'input'");
@@ -166,8 +163,7 @@ TEST(ParseNftables, InlinesJumpsGotosAndReturns) {
   EXPECT_EQ(decide("eth1", "10.9.9.9", IcmpType(kProtoIcmp, 8)).second,
             "iifname { \"eth1\", \"eth2\" } goto from_dmz");
   // table ip: IPv6 never reaches these chains.
-  PacketSet v6 = PacketSet::Of(AddrsOf(A("2001:db8::1")), AddrsOf(A("2001:db8::2")),
-                               AllServices());
+  PacketSet v6 = PacketSet::Of(AddrsOf(A("2001:db8::1")), AddrsOf(A("2001:db8::2")), AllServices());
   ASSERT_FALSE(in.rules.empty());
   for (const PolicyRule& r : in.rules) EXPECT_FALSE(r.match.Intersects(v6)) << r.origin.text;
 }
@@ -188,8 +184,8 @@ table inet t {
                                   IcmpType(kProtoIcmpV6, 128));
   EXPECT_EQ(Decide(p.forward, "a", "b", ping6).first, Action::kAccept);
   EXPECT_EQ(Decide(p.forward, "a", "wan0", ping6).first, Action::kDrop);
-  PacketSet dns6 = PacketSet::Of(AddrsOf(A("2001:db8::1")), AddrsOf(A("2001:db8::2")),
-                                 Ports(kProtoUdp, 53, 53));
+  PacketSet dns6 =
+      PacketSet::Of(AddrsOf(A("2001:db8::1")), AddrsOf(A("2001:db8::2")), Ports(kProtoUdp, 53, 53));
   EXPECT_EQ(Decide(p.forward, "a", "wan0", dns6).first, Action::kAccept);
   EXPECT_EQ(p.forward.default_origin.line, 5);
 }
@@ -202,24 +198,29 @@ struct Refusal {
 
 TEST(ParseNftables, RefusesWhatItCannotModelWithLineAndColumn) {
   const Refusal cases[] = {
-      {"source port", "table inet t {\n  chain c {\n    type filter hook input priority 0;\n"
-                      "    tcp sport 22 accept\n  }\n}\n",
+      {"source port",
+       "table inet t {\n  chain c {\n    type filter hook input priority 0;\n"
+       "    tcp sport 22 accept\n  }\n}\n",
        "t.nft:4:5: error: unsupported nftables expression 'tcp sport'\n"},
-      {"every error, not the first", "table inet t {\n  chain c {\n"
-                                     "    type filter hook input priority 0;\n"
-                                     "    meta mark 1 accept\n    ip ttl 3 drop\n  }\n}\n",
+      {"every error, not the first",
+       "table inet t {\n  chain c {\n"
+       "    type filter hook input priority 0;\n"
+       "    meta mark 1 accept\n    ip ttl 3 drop\n  }\n}\n",
        "t.nft:4:5: error: unsupported nftables expression 'meta mark'\n"
        "t.nft:5:5: error: unsupported nftables expression 'ip ttl'\n"},
-      {"unknown set", "table ip t {\n  chain c {\n    type filter hook input priority 0;\n"
-                      "    ip saddr @nope drop\n  }\n}\n",
+      {"unknown set",
+       "table ip t {\n  chain c {\n    type filter hook input priority 0;\n"
+       "    ip saddr @nope drop\n  }\n}\n",
        "t.nft:4:14: error: unknown set 'nope'\n"},
-      {"bad address", "table ip t {\n  chain c {\n    type filter hook input priority 0;\n"
-                      "    ip saddr 10.0.0.300 drop\n  }\n}\n",
+      {"bad address",
+       "table ip t {\n  chain c {\n    type filter hook input priority 0;\n"
+       "    ip saddr 10.0.0.300 drop\n  }\n}\n",
        "t.nft:4:14: error: invalid IPv4 address '10.0.0.300'\n"},
       {"map", "table ip t {\n  map m { type ipv4_addr : verdict; }\n}\n",
        "t.nft:2:3: error: unsupported nftables expression 'map'\n"},
-      {"skgid with drop", "table inet t {\n  chain c {\n    type filter hook output priority 0;\n"
-                          "    meta skgid 5 drop\n  }\n}\n",
+      {"skgid with drop",
+       "table inet t {\n  chain c {\n    type filter hook output priority 0;\n"
+       "    meta skgid 5 drop\n  }\n}\n",
        "t.nft:4:5: warning: over-approximated nftables expression 'meta skgid' (taken to match "
        "every packet)\nt.nft:4:5: error: unsupported nftables expression 'meta skgid or skuid "
        "without accept'\n"},
@@ -234,9 +235,10 @@ TEST(ParseNftables, RefusesWhatItCannotModelWithLineAndColumn) {
 }
 
 TEST(ParseNftables, NatChainsAreReadAndIgnored) {
-  Policy p = MustParse("table ip nat {\n  chain post {\n"
-                       "    type nat hook postrouting priority srcnat; policy accept;\n"
-                       "    oifname \"wan0\" masquerade\n  }\n}\n");
+  Policy p = MustParse(
+      "table ip nat {\n  chain post {\n"
+      "    type nat hook postrouting priority srcnat; policy accept;\n"
+      "    oifname \"wan0\" masquerade\n  }\n}\n");
   EXPECT_TRUE(p.forward.rules.empty());
 }
 

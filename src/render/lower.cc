@@ -3,12 +3,12 @@
 // print. One small pass per concern: the address sets, then per interface the fixed rules
 // (DHCP, DNS, admin, nothing else to the firewall) and the egress rules with their targets
 // resolved to sets or prefixes. Every rule's descr says which spec line it came from.
-#include "render/lowered.h"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <filesystem>
 
-#include <fmt/format.h>
+#include "render/lowered.h"
 
 namespace bulkhead {
 namespace {
@@ -60,10 +60,20 @@ void LowerTarget(const Plan& plan, const Target& to, LoweredRule& rule) {
   using Kind = Target::Kind;
   using To = LoweredRule::To;
   switch (to.kind) {
-    case Kind::kInternet: rule.to = To::kInternet; return;
-    case Kind::kFirewall: rule.to = To::kFirewall; return;
-    case Kind::kDestination: rule.to = To::kSet; rule.set = to.name; return;
-    case Kind::kZone: rule.to = To::kPrefixes; rule.prefixes = ZoneMembers(plan, to.name); return;
+    case Kind::kInternet:
+      rule.to = To::kInternet;
+      return;
+    case Kind::kFirewall:
+      rule.to = To::kFirewall;
+      return;
+    case Kind::kDestination:
+      rule.to = To::kSet;
+      rule.set = to.name;
+      return;
+    case Kind::kZone:
+      rule.to = To::kPrefixes;
+      rule.prefixes = ZoneMembers(plan, to.name);
+      return;
     case Kind::kHost:
       rule.to = To::kPrefixes;
       rule.prefixes = {HostPrefix(plan.hostonly.host_address)};
@@ -114,8 +124,8 @@ bool Contains(const std::vector<std::string>& names, const std::string& name) {
 
 // What decides the fixed rules of one interface.
 struct Ingress {
-  std::string who;        // "zone 'web'" or "host"
-  SourceLoc loc;          // of the zone (or host) declaration
+  std::string who;  // "zone 'web'" or "host"
+  SourceLoc loc;    // of the zone (or host) declaration
   bool dhcp = true;
   bool dns = true;
   bool admin = false;
@@ -132,8 +142,8 @@ std::vector<LoweredRule> LowerRules(const Spec& spec, const Plan& plan, const In
   }
   if (in.dns && spec.firewall.dns_resolver) {
     for (Protocol p : {Protocol::kUdp, Protocol::kTcp}) {
-      rules.push_back(ToFirewall(RuleAction::kAllow, p, 53,
-                                 fmt::format("{} {}: dns", where, in.who)));
+      rules.push_back(
+          ToFirewall(RuleAction::kAllow, p, 53, fmt::format("{} {}: dns", where, in.who)));
     }
   }
   if (in.admin) {
@@ -153,8 +163,9 @@ LoweredInterface HostOnlyInterface(const Spec& spec, const Plan& plan, const Dat
                                    int admin_port) {
   const PlannedHostOnly& h = plan.hostonly;
   LoweredInterface out{"host", h.firewall_iface, h.pfsense_if, h.subnet, h.firewall_address, {}};
-  Ingress in{"host", spec.host.loc, false, true, Contains(spec.firewall.admin_from, "host"),
-             &spec.host.egress};
+  Ingress in{
+      "host",           spec.host.loc, false, true, Contains(spec.firewall.admin_from, "host"),
+      &spec.host.egress};
   out.rules = LowerRules(spec, plan, in, today, admin_port);
   return out;
 }
@@ -171,8 +182,12 @@ LoweredInterface NetworkInterface(const Spec& spec, const Plan& plan, const Plan
   static const std::vector<EgressRule> kNone;
   LoweredInterface out{n.name, n.firewall_iface, n.pfsense_if, n.subnet, n.gateway, {}};
   const Zone* zone = spec.FindZone(n.zone);
-  Ingress in{fmt::format("zone '{}'", n.zone), zone ? zone->loc : SourceLoc{}, true,
-             zone == nullptr || zone->dns, AdminFrom(spec, n), zone ? &zone->egress : &kNone};
+  Ingress in{fmt::format("zone '{}'", n.zone),
+             zone ? zone->loc : SourceLoc{},
+             true,
+             zone == nullptr || zone->dns,
+             AdminFrom(spec, n),
+             zone ? &zone->egress : &kNone};
   out.rules = LowerRules(spec, plan, in, today, admin_port);
   return out;
 }
@@ -204,19 +219,22 @@ struct IcmpName {
 };
 
 constexpr IcmpName kIcmpV4Names[] = {
-    {0, "echo-reply"},          {3, "destination-unreachable"}, {4, "source-quench"},
-    {5, "redirect"},            {8, "echo-request"},            {9, "router-advertisement"},
-    {10, "router-solicitation"}, {11, "time-exceeded"},         {12, "parameter-problem"},
-    {13, "timestamp-request"},  {14, "timestamp-reply"},        {15, "info-request"},
-    {16, "info-reply"},         {17, "address-mask-request"},   {18, "address-mask-reply"},
+    {0, "echo-reply"},           {3, "destination-unreachable"},
+    {4, "source-quench"},        {5, "redirect"},
+    {8, "echo-request"},         {9, "router-advertisement"},
+    {10, "router-solicitation"}, {11, "time-exceeded"},
+    {12, "parameter-problem"},   {13, "timestamp-request"},
+    {14, "timestamp-reply"},     {15, "info-request"},
+    {16, "info-reply"},          {17, "address-mask-request"},
+    {18, "address-mask-reply"},
 };
 
 constexpr IcmpName kIcmpV6Names[] = {
-    {1, "destination-unreachable"}, {2, "packet-too-big"},        {3, "time-exceeded"},
-    {4, "parameter-problem"},       {128, "echo-request"},        {129, "echo-reply"},
-    {130, "mld-listener-query"},    {131, "mld-listener-report"}, {132, "mld-listener-done"},
-    {133, "nd-router-solicit"},     {134, "nd-router-advert"},    {135, "nd-neighbor-solicit"},
-    {136, "nd-neighbor-advert"},    {137, "nd-redirect"},         {141, "ind-neighbor-solicit"},
+    {1, "destination-unreachable"}, {2, "packet-too-big"},         {3, "time-exceeded"},
+    {4, "parameter-problem"},       {128, "echo-request"},         {129, "echo-reply"},
+    {130, "mld-listener-query"},    {131, "mld-listener-report"},  {132, "mld-listener-done"},
+    {133, "nd-router-solicit"},     {134, "nd-router-advert"},     {135, "nd-neighbor-solicit"},
+    {136, "nd-neighbor-advert"},    {137, "nd-redirect"},          {141, "ind-neighbor-solicit"},
     {142, "ind-neighbor-advert"},   {143, "mld2-listener-report"},
 };
 
@@ -257,12 +275,18 @@ int IcmpTypeNumber(Family f, std::string_view name) {
 
 int IcmpV6Equivalent(int v4_type) {
   switch (v4_type) {
-    case 0: return 129;   // echo-reply
-    case 3: return 1;     // destination-unreachable
-    case 8: return 128;   // echo-request
-    case 11: return 3;    // time-exceeded
-    case 12: return 4;    // parameter-problem
-    default: return -1;
+    case 0:
+      return 129;  // echo-reply
+    case 3:
+      return 1;  // destination-unreachable
+    case 8:
+      return 128;  // echo-request
+    case 11:
+      return 3;  // time-exceeded
+    case 12:
+      return 4;  // parameter-problem
+    default:
+      return -1;
   }
 }
 

@@ -2,10 +2,10 @@
 // LowerFilter on a small hand-built spec and plan: the fixed rules come first in the documented
 // order, targets resolve to the right sets and prefixes, expired rules are left out, and every
 // rule says which spec line it came from.
-#include "render/lowered.h"
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "render/lowered.h"
 
 namespace bulkhead {
 namespace {
@@ -35,26 +35,25 @@ Spec SmallSpec() {
                            {{80, 80}, {443, 443}}, "host", 1, 8, "apt")};
   spec.firewall.admin_from = {"host", "work"};
   spec.firewall.admin_from_loc = {5, 14};
-  spec.destinations = {{"mirrors", {{std::nullopt, "deb.debian.org", {}},
-                                    {P("192.0.2.0/24"), "", {}}}, {}}};
+  spec.destinations = {
+      {"mirrors", {{std::nullopt, "deb.debian.org", {}}, {P("192.0.2.0/24"), "", {}}}, {}}};
   Zone web{"web"};
   web.loc = {20, 1};
-  web.egress = {Rule(Target::Kind::kInternet, "", Protocol::kTcp, {{443, 443}}, "zone 'web'", 1,
-                     21, "browsing"),
+  web.egress = {Rule(Target::Kind::kInternet, "", Protocol::kTcp, {{443, 443}}, "zone 'web'", 1, 21,
+                     "browsing"),
                 Rule(Target::Kind::kZone, "services", Protocol::kAny, {}, "zone 'web'", 2, 25)};
   web.egress[1].action = RuleAction::kDeny;
-  EgressRule expired = Rule(Target::Kind::kInternet, "", Protocol::kUdp, {{443, 443}},
-                            "zone 'web'", 3, 29);
+  EgressRule expired =
+      Rule(Target::Kind::kInternet, "", Protocol::kUdp, {{443, 443}}, "zone 'web'", 3, 29);
   expired.expires = Date{2026, 1, 31};
   web.egress.push_back(expired);
   Zone work{"work"};
   work.loc = {33, 1};
   work.dns = false;
-  work.egress = {Rule(Target::Kind::kVm, "git", Protocol::kTcp, {{22, 22}}, "zone 'work'", 1, 34),
-                 Rule(Target::Kind::kLiteral, "example.org", Protocol::kIcmp, {}, "zone 'work'",
-                      2, 38),
-                 Rule(Target::Kind::kHost, "host", Protocol::kTcp, {{8080, 8080}}, "zone 'work'",
-                      3, 42)};
+  work.egress = {
+      Rule(Target::Kind::kVm, "git", Protocol::kTcp, {{22, 22}}, "zone 'work'", 1, 34),
+      Rule(Target::Kind::kLiteral, "example.org", Protocol::kIcmp, {}, "zone 'work'", 2, 38),
+      Rule(Target::Kind::kHost, "host", Protocol::kTcp, {{8080, 8080}}, "zone 'work'", 3, 42)};
   work.egress[1].to.literal.host_name = "example.org";
   work.egress[1].icmp_type = 8;
   spec.zones = {web, work, Zone{"services"}};
@@ -87,8 +86,7 @@ Plan SmallPlan() {
     n.firewall_iface = names[i];
     n.pfsense_if = fmt::format("opt{}", i + 1);
     plan.networks.push_back(n);
-    plan.vms.push_back({n.vms[0], zones[i], i, n.subnet.Nth(10),
-                        fmt::format("08002700002{}", i)});
+    plan.vms.push_back({n.vms[0], zones[i], i, n.subnet.Nth(10), fmt::format("08002700002{}", i)});
   }
   return plan;
 }
@@ -132,12 +130,12 @@ TEST(LowerFilter, HostOnlyNetworkCarriesTheHostsRules) {
   EXPECT_EQ(host.network, "host");
   EXPECT_EQ(host.iface, "host0");
   EXPECT_EQ(host.gateway, A("192.168.56.2"));
-  ExpectRules(host, {{kAllow, To::kFirewall, Protocol::kUdp, "ws.toml:2 host: dns"},
-                     {kAllow, To::kFirewall, Protocol::kTcp, "ws.toml:2 host: dns"},
-                     {kAllow, To::kFirewall, Protocol::kTcp, "ws.toml:5 firewall admin_from: host"},
-                     {kDeny, To::kFirewall, Protocol::kAny,
-                      "ws.toml:2 host: nothing else to the firewall"},
-                     {kAllow, To::kSet, Protocol::kTcp, "ws.toml:8 host rule 1: apt"}});
+  ExpectRules(
+      host, {{kAllow, To::kFirewall, Protocol::kUdp, "ws.toml:2 host: dns"},
+             {kAllow, To::kFirewall, Protocol::kTcp, "ws.toml:2 host: dns"},
+             {kAllow, To::kFirewall, Protocol::kTcp, "ws.toml:5 firewall admin_from: host"},
+             {kDeny, To::kFirewall, Protocol::kAny, "ws.toml:2 host: nothing else to the firewall"},
+             {kAllow, To::kSet, Protocol::kTcp, "ws.toml:8 host rule 1: apt"}});
   EXPECT_EQ(host.rules[2].ports, (std::vector<PortRange>{{22, 22}}));
   EXPECT_EQ(host.rules[4].set, "mirrors");
 }
@@ -145,27 +143,28 @@ TEST(LowerFilter, HostOnlyNetworkCarriesTheHostsRules) {
 TEST(LowerFilter, ZoneRulesKeepOrderDenyAndDropExpired) {
   LoweredFilter f = LowerFilter(SmallSpec(), SmallPlan(), Date{2026, 6, 1}, 22);
   const LoweredInterface& web = f.interfaces.at(1);
-  ExpectRules(web, {{kAllow, To::kFirewall, Protocol::kUdp, "ws.toml:20 zone 'web': dhcp"},
-                    {kAllow, To::kFirewall, Protocol::kUdp, "ws.toml:20 zone 'web': dns"},
-                    {kAllow, To::kFirewall, Protocol::kTcp, "ws.toml:20 zone 'web': dns"},
-                    {kDeny, To::kFirewall, Protocol::kAny,
-                     "ws.toml:20 zone 'web': nothing else to the firewall"},
-                    {kAllow, To::kInternet, Protocol::kTcp, "ws.toml:21 zone 'web' rule 1: browsing"},
-                    {kDeny, To::kPrefixes, Protocol::kAny, "ws.toml:25 zone 'web' rule 2"}});
+  ExpectRules(web,
+              {{kAllow, To::kFirewall, Protocol::kUdp, "ws.toml:20 zone 'web': dhcp"},
+               {kAllow, To::kFirewall, Protocol::kUdp, "ws.toml:20 zone 'web': dns"},
+               {kAllow, To::kFirewall, Protocol::kTcp, "ws.toml:20 zone 'web': dns"},
+               {kDeny, To::kFirewall, Protocol::kAny,
+                "ws.toml:20 zone 'web': nothing else to the firewall"},
+               {kAllow, To::kInternet, Protocol::kTcp, "ws.toml:21 zone 'web' rule 1: browsing"},
+               {kDeny, To::kPrefixes, Protocol::kAny, "ws.toml:25 zone 'web' rule 2"}});
   EXPECT_EQ(web.rules[5].prefixes, std::vector<Prefix>{P("10.137.3.10/32")});
 }
 
 TEST(LowerFilter, TargetsResolveAndAdminFollowsAdminFrom) {
   LoweredFilter f = LowerFilter(SmallSpec(), SmallPlan(), Date{2026, 6, 1}, 443);
   const LoweredInterface& work = f.interfaces.at(2);
-  ExpectRules(work, {{kAllow, To::kFirewall, Protocol::kUdp, "ws.toml:33 zone 'work': dhcp"},
-                     {kAllow, To::kFirewall, Protocol::kTcp,
-                      "ws.toml:5 firewall admin_from: zone 'work'"},
-                     {kDeny, To::kFirewall, Protocol::kAny,
-                      "ws.toml:33 zone 'work': nothing else to the firewall"},
-                     {kAllow, To::kPrefixes, Protocol::kTcp, "ws.toml:34 zone 'work' rule 1"},
-                     {kAllow, To::kSet, Protocol::kIcmp, "ws.toml:38 zone 'work' rule 2"},
-                     {kAllow, To::kPrefixes, Protocol::kTcp, "ws.toml:42 zone 'work' rule 3"}});
+  ExpectRules(
+      work, {{kAllow, To::kFirewall, Protocol::kUdp, "ws.toml:33 zone 'work': dhcp"},
+             {kAllow, To::kFirewall, Protocol::kTcp, "ws.toml:5 firewall admin_from: zone 'work'"},
+             {kDeny, To::kFirewall, Protocol::kAny,
+              "ws.toml:33 zone 'work': nothing else to the firewall"},
+             {kAllow, To::kPrefixes, Protocol::kTcp, "ws.toml:34 zone 'work' rule 1"},
+             {kAllow, To::kSet, Protocol::kIcmp, "ws.toml:38 zone 'work' rule 2"},
+             {kAllow, To::kPrefixes, Protocol::kTcp, "ws.toml:42 zone 'work' rule 3"}});
   EXPECT_EQ(work.rules[1].ports, (std::vector<PortRange>{{443, 443}}));
   EXPECT_EQ(work.rules[3].prefixes, std::vector<Prefix>{P("10.137.3.10/32")});
   EXPECT_EQ(work.rules[4].set, "");

@@ -2,11 +2,11 @@
 // The nftables firewall VM's files and the host's lockdown, rendered from a test spec and
 // compared with golden files a human has reviewed. BULKHEAD_UPDATE_GOLDEN=1 rewrites them;
 // review the diff before committing.
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "plan/plan.h"
 #include "render/render.h"
@@ -36,8 +36,8 @@ void ExpectGolden(const Artifacts& artifacts, const std::string& folder) {
       continue;
     }
     std::string golden;
-    ASSERT_TRUE(ReadWholeFile(path, golden)) << "missing golden file " << path
-                                             << " (run with BULKHEAD_UPDATE_GOLDEN=1)";
+    ASSERT_TRUE(ReadWholeFile(path, golden))
+        << "missing golden file " << path << " (run with BULKHEAD_UPDATE_GOLDEN=1)";
     EXPECT_EQ(a.content, golden) << "differs from " << path;
   }
 }
@@ -68,9 +68,9 @@ TEST(RenderNftables, WritesEveryFile) {
   Plan plan;
   LoadSpecAndPlan("workstation.toml", spec, plan);
   Artifacts out = RenderNftables(spec, plan, kToday);
-  for (const char* path : {"nftables.conf", "sysctl.d/90-bulkhead.conf", "dnsmasq.conf",
-                           "network/10-wan0.link", "network/10-wan0.network",
-                           "network/11-host0.link", "network/11-host0.network"}) {
+  for (const char* path :
+       {"nftables.conf", "sysctl.d/90-bulkhead.conf", "dnsmasq.conf", "network/10-wan0.link",
+        "network/10-wan0.network", "network/11-host0.link", "network/11-host0.network"}) {
     EXPECT_NE(Find(out, path), nullptr) << path;
   }
   EXPECT_EQ(out.size(), 3 + 2 * (2 + plan.networks.size()));
@@ -82,8 +82,7 @@ TEST(RenderNftables, MapsIcmpToIcmpv6AndFillsSetsFromDns) {
   LoadSpecAndPlan("workstation.toml", spec, plan);
   Artifacts out = RenderNftables(spec, plan, kToday);
   const std::string& conf = Find(out, "nftables.conf")->content;
-  EXPECT_NE(conf.find("ip daddr != @internal_v4 icmp type echo-request accept"),
-            std::string::npos);
+  EXPECT_NE(conf.find("ip daddr != @internal_v4 icmp type echo-request accept"), std::string::npos);
   EXPECT_NE(conf.find("ip6 daddr != @internal_v6 icmpv6 type echo-request accept"),
             std::string::npos);
   EXPECT_NE(conf.find("comment \"dns:deb.debian.org,security.debian.org\""), std::string::npos);
