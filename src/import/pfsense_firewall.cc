@@ -229,6 +229,12 @@ class PfsenseReader {
   void AddDhcpServerRules(Node root, Bucketed& b);
   void AddBlockPrivate(Bucketed& b, const Iface& i, const std::string& path);
 
+  struct RulePlace {
+    std::string direction;  // "in", "out", or "" / "any" for both
+    bool quick = true;
+  };
+  RulePlace PlaceOf(Node rule, bool floating) const;
+  std::string RuleText(Node rule) const;
   void ReadRules(Node root, Bucketed& b);
   void ReadRule(Node rule, const std::string& path, Bucketed& b);
   std::optional<IfaceMatch> RuleInterfaces(Node rule, const std::string& path, bool floating);
@@ -621,23 +627,43 @@ void PfsenseReader::ReadRule(Node rule, const std::string& path, Bucketed& b) {
   auto match = RuleMatch(rule, path, families);  // reports its errors even when others failed
   if (!action || !ifaces || !options_ok || !match) return;
 
-  PolicyRule r = MakeRule(*action, std::move(*match), Origin(path, Text(rule.child("descr"))));
-  if (!floating) {
-    r.iif = *ifaces;
-    bool group = groups_.count(Text(rule.child("interface"))) > 0;
-    (group ? b.group : b.iface).push_back(std::move(r));
-    return;
-  }
-  std::string direction = Text(rule.child("direction"));
-  bool quick = Flag(rule, "quick");
-  if (direction != "in") {
+  PolicyRule r = MakeRule(*action, std::move(*match), Origin(path, RuleText(rule)));
+  RulePlace place = PlaceOf(rule, floating);
+  if (place.direction != "in") {
     PolicyRule out = r;
     out.oif = *ifaces;
     b.outbound.push_back(std::move(out));
   }
-  if (direction == "out") return;
+  if (place.direction == "out") return;
   r.iif = *ifaces;
-  (quick ? b.floating_quick : b.floating_last).push_back(std::move(r));
+  bool group = groups_.count(Text(rule.child("interface"))) > 0;
+  if (!place.quick) {
+    b.floating_last.push_back(std::move(r));
+  } else if (floating) {
+    b.floating_quick.push_back(std::move(r));
+  } else {
+    (group ? b.group : b.iface).push_back(std::move(r));
+  }
+}
+
+// pfSense: interface rules are always "in quick"; floating rules choose both. OPNsense lets
+// interface rules choose too, and defaults them to "in quick".
+PfsenseReader::RulePlace PfsenseReader::PlaceOf(Node rule, bool floating) const {
+  std::string direction = Text(rule.child("direction"));
+  if (!floating) {
+    if (!opnsense_) return {"in", true};
+    bool quick = !rule.child("quick") || Flag(rule, "quick");
+    return {direction.empty() ? "in" : direction, quick};
+  }
+  return {direction, Flag(rule, "quick")};
+}
+
+// What a report calls the rule: its description, else its tracker.
+std::string PfsenseReader::RuleText(Node rule) const {
+  std::string descr = Text(rule.child("descr"));
+  if (!descr.empty()) return descr;
+  std::string tracker = Text(rule.child("tracker"));
+  return tracker.empty() ? "" : "rule with tracker " + tracker;
 }
 
 void PfsenseReader::ReadRules(Node root, Bucketed& b) {

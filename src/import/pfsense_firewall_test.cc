@@ -302,6 +302,32 @@ TEST(PfsenseReader, ReportsUnmodelledOptionsWithTheirPath) {
             "unknown alias 'nosuchalias' (pfSense drops the rule; not modelled)");
 }
 
+TEST(PfsenseReader, OpnsenseFlagsHaveValuesAndInterfaceRulesMayFilterOutbound) {
+  std::string text =
+      Config("<filter>" +
+             Rule("<type>pass</type><disabled>0</disabled><interface>opt1</interface>"
+                  "<direction>in</direction><quick>1</quick><source><any/></source>"
+                  "<destination><any/></destination><descr>in</descr>") +
+             Rule("<type>block</type><interface>opt2</interface><direction>out</direction>"
+                  "<quick>1</quick><protocol>tcp</protocol><source><any/></source>"
+                  "<destination><any/><port>25</port></destination><descr>no smtp out</descr>") +
+             "</filter>");
+  text.replace(text.find("<pfsense>"), 9, "<opnsense>");
+  text.replace(text.find("</pfsense>"), 10, "</opnsense>");
+  for (size_t at; (at = text.find("<enable/>")) != std::string::npos;) {
+    text.replace(at, 9, "<enable>1</enable>");
+  }
+  Read r = ReadConfig(text);
+  ASSERT_TRUE(r.ok) << r.diags.Format();
+  const Chain& fwd = r.fw.policy.forward;
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "8.8.8.8", Tcp(25)).why, "in");
+  PacketSet smtp = PacketSet::Of(AddrsOf(*IpAddress::Parse("10.137.1.10")),
+                                 AddrsOf(*IpAddress::Parse("10.137.2.10")), Tcp(25));
+  std::vector<Decision> d = Evaluate(fwd, "opt1", "opt2", StateMatch::kNew, smtp);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(fwd.rules[d[0].rule].origin.text, "no smtp out");
+}
+
 TEST(PfsenseReader, MalformedXmlNamesItsPosition) {
   Read r =
       ReadConfig("<?xml version=\"1.0\"?>\n<pfsense>\n  <filter><rule></filter>\n</pfsense>\n");
