@@ -253,6 +253,9 @@ class PfsenseReader {
   std::optional<AddrSet> AliasAddrs(const std::string& name, const std::string& path,
                                     std::set<std::string>& visiting);
   std::optional<ServiceSet> Services(Node rule, const std::string& path, Family f);
+  std::optional<ServiceSet> IcmpServices(Node rule, const std::string& path, Family f);
+  std::optional<ServiceSet> PortServices(const std::string& proto, const std::string& port,
+                                         const std::string& path);
   std::optional<std::vector<PortSpan>> PortSpans(const std::string& text, const std::string& path,
                                                  std::set<std::string>& visiting);
   AddrSet SelfAddrs() const;
@@ -488,36 +491,27 @@ std::optional<std::vector<PortSpan>> PfsenseReader::PortSpans(const std::string&
   return std::vector<PortSpan>{{*first, *last}};
 }
 
-std::optional<ServiceSet> PfsenseReader::Services(Node rule, const std::string& path, Family f) {
-  std::string proto = Text(rule.child("protocol"));
-  std::string port = Text(rule.child("destination").child("port"));
-  std::vector<uint8_t> numbers;
-  if (proto == "tcp" || proto == "udp" || proto == "tcp/udp") {
-    if (proto != "udp") numbers.push_back(kProtoTcp);
-    if (proto != "tcp") numbers.push_back(kProtoUdp);
-  } else if (proto.empty() || proto == "any") {
-    // pfSense turns a port without a protocol into "proto tcp" without the port.
-    return port.empty() ? AllServices() : Proto(kProtoTcp);
-  } else if (proto == "icmp") {
-    uint8_t number = f == Family::kV4 ? kProtoIcmp : kProtoIcmpV6;
-    std::string types = Text(rule.child("icmptype"));
-    if (types.empty() || types == "any") return Proto(number);
-    ServiceSet out;
-    for (const std::string& name : Split(types, ",")) {
-      auto type = IcmpTypeNumber(name, f);
-      if (!type) {
-        Error(path + "/icmptype", fmt::format("unknown icmp type '{}'", name));
-        return std::nullopt;
-      }
-      out = out.Union(IcmpType(number, *type));
+std::optional<ServiceSet> PfsenseReader::IcmpServices(Node rule, const std::string& path,
+                                                      Family f) {
+  uint8_t number = f == Family::kV4 ? kProtoIcmp : kProtoIcmpV6;
+  std::string types = Text(rule.child("icmptype"));
+  if (types.empty() || types == "any") return Proto(number);
+  ServiceSet out;
+  for (const std::string& name : Split(types, ",")) {
+    auto type = IcmpTypeNumber(name, f);
+    if (!type) {
+      Error(path + "/icmptype", fmt::format("unknown icmp type '{}'", name));
+      return std::nullopt;
     }
-    return out;
-  } else if (auto number = ProtocolNumber(proto)) {
-    return Proto(*number);
-  } else {
-    Error(path + "/protocol", fmt::format("unknown protocol '{}'", proto));
-    return std::nullopt;
+    out = out.Union(IcmpType(number, *type));
   }
+  return out;
+}
+
+// tcp, udp or both, limited to the destination port when one is given.
+std::optional<ServiceSet> PfsenseReader::PortServices(const std::string& proto,
+                                                      const std::string& port,
+                                                      const std::string& path) {
   std::vector<PortSpan> spans = {{0, 65535}};
   if (!port.empty() && port != "any") {
     std::set<std::string> visiting;
@@ -526,10 +520,25 @@ std::optional<ServiceSet> PfsenseReader::Services(Node rule, const std::string& 
     spans = *parsed;
   }
   ServiceSet out;
-  for (uint8_t n : numbers) {
+  for (uint8_t n : {kProtoTcp, kProtoUdp}) {
+    if ((n == kProtoTcp && proto == "udp") || (n == kProtoUdp && proto == "tcp")) continue;
     for (const PortSpan& s : spans) out = out.Union(Ports(n, s.first, s.last));
   }
   return out;
+}
+
+std::optional<ServiceSet> PfsenseReader::Services(Node rule, const std::string& path, Family f) {
+  std::string proto = Text(rule.child("protocol"));
+  std::string port = Text(rule.child("destination").child("port"));
+  if (proto == "tcp" || proto == "udp" || proto == "tcp/udp") {
+    return PortServices(proto, port, path);
+  }
+  // pfSense turns a port without a protocol into "proto tcp" without the port.
+  if (proto.empty() || proto == "any") return port.empty() ? AllServices() : Proto(kProtoTcp);
+  if (proto == "icmp") return IcmpServices(rule, path, f);
+  if (auto number = ProtocolNumber(proto)) return Proto(*number);
+  Error(path + "/protocol", fmt::format("unknown protocol '{}'", proto));
+  return std::nullopt;
 }
 
 // ---- Rules -----------------------------------------------------------------------------------
