@@ -4,6 +4,8 @@
 // splits it into commands, function bodies are skipped as machinery, and the data lines
 // (`want VM KEY VALUE`, `share`, `hostonly`) and direct VBoxManage calls are replayed in order.
 // Anything that could change the wiring but cannot be read is an error with its line:column.
+#include <fmt/format.h>
+
 #include <cctype>
 #include <map>
 #include <optional>
@@ -11,8 +13,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "import/artifacts.h"
 #include "spec/spec.h"
@@ -22,13 +22,20 @@ namespace bulkhead {
 
 const char* AttachmentName(Attachment a) {
   switch (a) {
-    case Attachment::kNone: return "none";
-    case Attachment::kNat: return "nat";
-    case Attachment::kBridged: return "bridged";
-    case Attachment::kIntnet: return "intnet";
-    case Attachment::kHostOnly: return "hostonly";
-    case Attachment::kNatNetwork: return "natnetwork";
-    case Attachment::kGeneric: return "generic";
+    case Attachment::kNone:
+      return "none";
+    case Attachment::kNat:
+      return "nat";
+    case Attachment::kBridged:
+      return "bridged";
+    case Attachment::kIntnet:
+      return "intnet";
+    case Attachment::kHostOnly:
+      return "hostonly";
+    case Attachment::kNatNetwork:
+      return "natnetwork";
+    case Attachment::kGeneric:
+      return "generic";
   }
   return "none";
 }
@@ -124,8 +131,8 @@ void Lexer::SkipComment() {
 }
 
 bool Lexer::IsBreak(char c) const {
-  return c == '\0' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' ||
-         c == '&' || c == '|' || c == '<' || c == '>';
+  return c == '\0' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '&' ||
+         c == '|' || c == '<' || c == '>';
 }
 
 // `>file`, `2>&1`, `<<WORD`: dropped, with a file descriptor number written just before.
@@ -219,8 +226,8 @@ void Lexer::ReadDouble(Word& word) {
   while (!AtEnd() && Peek() != '"') {
     if (Peek() == '$') {
       ReadExpansion(word);
-    } else if (Peek() == '\\' && std::string_view("$`\"\\\n").find(Peek(1)) !=
-                                     std::string_view::npos) {
+    } else if (Peek() == '\\' &&
+               std::string_view("$`\"\\\n").find(Peek(1)) != std::string_view::npos) {
       Take();
       char escaped = Take();
       if (escaped != '\n') word.text += escaped;
@@ -304,11 +311,16 @@ std::pair<std::string, int> SplitIndex(std::string_view key) {
 
 std::optional<Attachment> ParseAttachment(std::string_view text) {
   static const std::map<std::string, Attachment, std::less<>> kNames = {
-      {"none", Attachment::kNone},         {"null", Attachment::kNone},
-      {"nat", Attachment::kNat},           {"bridged", Attachment::kBridged},
-      {"intnet", Attachment::kIntnet},     {"hostonly", Attachment::kHostOnly},
-      {"hostonlynet", Attachment::kHostOnly}, {"hostonlynetwork", Attachment::kHostOnly},
-      {"natnetwork", Attachment::kNatNetwork}, {"generic", Attachment::kGeneric},
+      {"none", Attachment::kNone},
+      {"null", Attachment::kNone},
+      {"nat", Attachment::kNat},
+      {"bridged", Attachment::kBridged},
+      {"intnet", Attachment::kIntnet},
+      {"hostonly", Attachment::kHostOnly},
+      {"hostonlynet", Attachment::kHostOnly},
+      {"hostonlynetwork", Attachment::kHostOnly},
+      {"natnetwork", Attachment::kNatNetwork},
+      {"generic", Attachment::kGeneric},
       {"cloudnetwork", Attachment::kGeneric},
   };
   std::string lower(text);
@@ -379,9 +391,7 @@ class ScriptReader {
   void ModifyVm(const Command& command);
   void SharedFolder(const Command& command);
   std::optional<std::string> OptionValue(const Command& command, std::string_view option);
-  void Error(SourceLoc loc, std::string message) {
-    diags_.Error(file_, loc, std::move(message));
-  }
+  void Error(SourceLoc loc, std::string message) { diags_.Error(file_, loc, std::move(message)); }
 
   const std::string& file_;
   Diagnostics& diags_;
@@ -417,22 +427,21 @@ void ScriptReader::Dispatch(const Command& command) {
   }
   if (IsVBoxManage(first)) return VBoxManage(command);
   if (!first.expanded && DataCommand(command)) return;
-  Error(first.loc, fmt::format("cannot read command '{}' (not a setting this reader knows)",
-                               first.text));
+  Error(first.loc,
+        fmt::format("cannot read command '{}' (not a setting this reader knows)", first.text));
 }
 
 bool ScriptReader::Literal(const Word& word) {
   if (!word.expanded) return true;
-  Error(word.loc, fmt::format("cannot read '{}' (its value is only known when the script runs)",
-                              word.text));
+  Error(word.loc,
+        fmt::format("cannot read '{}' (its value is only known when the script runs)", word.text));
   return false;
 }
 
 bool ScriptReader::Arity(const Command& command, size_t count, std::string_view usage) {
   if (command.size() != count + 1) {
-    Error(command[0].loc, fmt::format("'{}' takes {} argument{} ({}), found {}",
-                                      command[0].text, count, count == 1 ? "" : "s", usage,
-                                      command.size() - 1));
+    Error(command[0].loc, fmt::format("'{}' takes {} argument{} ({}), found {}", command[0].text,
+                                      count, count == 1 ? "" : "s", usage, command.size() - 1));
     return false;
   }
   bool literal = true;
@@ -475,11 +484,11 @@ bool ScriptReader::DataCommand(const Command& command) {
 // The settings `want` accepts, as the script's own `want` function does.
 void ScriptReader::Want(const Command& command) {
   static const std::set<std::string, std::less<>> kPlain = {
-      "cpus", "memory", "chipset", "vrde", "clipboard", "draganddrop", "audio",
-      "usb",  "ehci",   "xhci"};
+      "cpus",        "memory", "chipset", "vrde", "clipboard",
+      "draganddrop", "audio",  "usb",     "ehci", "xhci"};
   static const std::set<std::string, std::less<>> kIndexed = {
-      "nic", "intnet", "nictype", "macaddress", "cableconnected", "bridgeadapter",
-      "hostonlyadapter"};
+      "nic",           "intnet",         "nictype", "macaddress", "cableconnected",
+      "bridgeadapter", "hostonlyadapter"};
   const std::string& key = command[2].text;
   auto [stem, slot] = SplitIndex(key);
   if (slot == 0 ? kPlain.count(key) == 0 : kIndexed.count(stem) == 0) {
@@ -534,8 +543,8 @@ bool ScriptReader::SetSlot(VmState& vm, const std::string& stem, int slot, const
     if (mac) s.mac = *mac;
   } else if (stem == "cableconnected") {
     if (value.text != "on" && value.text != "off") {
-      Error(value.loc, fmt::format("cable of adapter {} must be 'on' or 'off', found '{}'", slot,
-                                   value.text));
+      Error(value.loc,
+            fmt::format("cable of adapter {} must be 'on' or 'off', found '{}'", slot, value.text));
     }
     s.cable_connected = value.text != "off";
   } else {
@@ -574,8 +583,8 @@ std::optional<std::string> ScriptReader::OptionValue(const Command& command,
 
 void ScriptReader::VBoxManage(const Command& command) {
   static const std::set<std::string, std::less<>> kHarmless = {
-      "list", "showvminfo", "storagectl", "storageattach", "createmedium", "createhd",
-      "startvm", "--version", "-v", "snapshot", "setextradata", "getextradata"};
+      "list",    "showvminfo", "storagectl", "storageattach", "createmedium", "createhd",
+      "startvm", "--version",  "-v",         "snapshot",      "setextradata", "getextradata"};
   if (command.size() < 2 || !Literal(command[1])) return;
   const std::string& sub = command[1].text;
   if (sub == "modifyvm") return ModifyVm(command);
@@ -591,7 +600,8 @@ void ScriptReader::VBoxManage(const Command& command) {
   }
   if (sub == "hostonlyif" || kHarmless.count(sub) != 0) return;
   Error(command[1].loc, fmt::format("cannot read 'VBoxManage {}' (not a setting this reader "
-                                    "knows)", sub));
+                                    "knows)",
+                                    sub));
 }
 
 // `modifyvm VM --opt value ...` in either spelling: --host-only-adapter2 and --hostonlyadapter2
@@ -638,12 +648,18 @@ std::string NetworkOf(const SlotState& s) {
     return it == s.names.end() ? std::string(fallback) : it->second;
   };
   switch (s.attachment) {
-    case Attachment::kIntnet: return name("intnet", "intnet");
-    case Attachment::kBridged: return name("bridgeadapter", "");
-    case Attachment::kHostOnly: return name("hostonlyadapter", "");
-    case Attachment::kNatNetwork: return name("natnetwork", "NatNetwork");
-    case Attachment::kGeneric: return name("nicgenericdrv", "");
-    default: return "";
+    case Attachment::kIntnet:
+      return name("intnet", "intnet");
+    case Attachment::kBridged:
+      return name("bridgeadapter", "");
+    case Attachment::kHostOnly:
+      return name("hostonlyadapter", "");
+    case Attachment::kNatNetwork:
+      return name("natnetwork", "NatNetwork");
+    case Attachment::kGeneric:
+      return name("nicgenericdrv", "");
+    default:
+      return "";
   }
 }
 

@@ -3,14 +3,13 @@
 // both modifyvm spellings, skipped function bodies and here-documents, and every diagnostic with
 // its exact text and line:column. The generated script is read back in vboxmanage_test.cc.
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "import/artifacts.h"
 #include "util/atomic_file.h"
@@ -43,8 +42,8 @@ std::string Adapters(const VmWiring* vm) {
   if (vm == nullptr) return "no such VM";
   std::string out;
   for (const AdapterWiring& a : vm->adapters) {
-    out += fmt::format("{} {} {} {} {}; ", a.slot, AttachmentName(a.attachment), a.network,
-                       a.mac, a.cable_connected ? "on" : "off");
+    out += fmt::format("{} {} {} {} {}; ", a.slot, AttachmentName(a.attachment), a.network, a.mac,
+                       a.cable_connected ? "on" : "off");
   }
   return out;
 }

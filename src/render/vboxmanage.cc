@@ -3,12 +3,12 @@
 // wires every VM with VirtualBox 7's VBoxManage. The script is shell functions (the guards that
 // read each VM's current settings and change only what differs) followed by the desired state as
 // plain data lines, `want VM KEY VALUE` with showvminfo's key names, which ReadVBoxScript reads.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "plan/plan.h"
 #include "render/render.h"
@@ -224,8 +224,7 @@ void EmitNone(Script& s, const std::string& vm, int first, int last) {
 
 // Adapters at their slots; every other slot of the chipset is set to none, so that nothing a
 // template or an earlier run left behind stays attached.
-void EmitAdapters(Script& s, const std::string& vm, std::vector<Adapter> adapters,
-                  int max_slot) {
+void EmitAdapters(Script& s, const std::string& vm, std::vector<Adapter> adapters, int max_slot) {
   std::sort(adapters.begin(), adapters.end(),
             [](const Adapter& a, const Adapter& b) { return a.slot < b.slot; });
   int next = 1;
@@ -270,8 +269,8 @@ std::vector<Adapter> FirewallAdapters(const Plan& plan) {
   std::vector<Adapter> out;
   const PlannedWan& wan = plan.wan;
   if (wan.mode == WanMode::kBridged) {
-    out.push_back({wan.firewall_slot, "bridged", "bridgeadapter", wan.bridge_nic,
-                   wan.firewall_mac});
+    out.push_back(
+        {wan.firewall_slot, "bridged", "bridgeadapter", wan.bridge_nic, wan.firewall_mac});
   } else {
     out.push_back({wan.firewall_slot, "nat", "", "", wan.firewall_mac});
   }
@@ -291,8 +290,8 @@ void EmitFirewall(Script& s, const Spec& spec, const Plan& plan) {
                         : std::string("nat");
   s.Line(fmt::format("# {}:{} firewall '{}' ({}, wan {})", BaseName(spec.file), fw.loc.line,
                      fw.name, pfsense ? "pfsense" : "nftables", wan));
-  s.Line(fmt::format("create {} {} {} {}", ShellWord(fw.name),
-                     pfsense ? "FreeBSD_64" : "Debian_64", fw.disk_mib, ShellWord(fw.medium)));
+  s.Line(fmt::format("create {} {} {} {}", ShellWord(fw.name), pfsense ? "FreeBSD_64" : "Debian_64",
+                     fw.disk_mib, ShellWord(fw.medium)));
   s.Line(fmt::format("begin {}", ShellWord(fw.name)));
   EmitSize(s, fw.name, fw.cpus, fw.memory_mib, fw.chipset);
   EmitAdapters(s, fw.name, FirewallAdapters(plan), MaxAdapters(fw.chipset));
@@ -302,11 +301,11 @@ void EmitFirewall(Script& s, const Spec& spec, const Plan& plan) {
 
 std::string VmComment(const Spec& spec, const Vm& vm, const PlannedVm* pv,
                       const PlannedNetwork* net) {
-  std::string where = fmt::format("# {}:{} vm '{}', zone '{}'", BaseName(spec.file),
-                                  vm.loc.line, vm.name, vm.zone);
+  std::string where =
+      fmt::format("# {}:{} vm '{}', zone '{}'", BaseName(spec.file), vm.loc.line, vm.name, vm.zone);
   if (pv == nullptr || net == nullptr) return where + ", offline: no adapter";
-  return fmt::format("{}, network '{}' {}, address {}", where, net->intnet,
-                     net->subnet.ToString(), pv->address.ToString());
+  return fmt::format("{}, network '{}' {}, address {}", where, net->intnet, net->subnet.ToString(),
+                     pv->address.ToString());
 }
 
 const PlannedNetwork* NetworkOf(const Plan& plan, const PlannedVm* pv) {

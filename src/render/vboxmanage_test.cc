@@ -4,18 +4,17 @@
 // nothing), a running VM left alone, and the reader's view of the script equal to the plan and to
 // what the script really did, hand edits included.
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "import/artifacts.h"
 #include "plan/plan.h"
@@ -70,9 +69,10 @@ int Shell(const std::string& command) {
 
 // Runs the script against the fake VirtualBox whose state is in `dir`/state.
 int RunAgainstFake(const TempDir& dir, const std::string& script) {
-  return Shell(fmt::format("VBOXMANAGE={} FAKE_VBOX_STATE={}/state BULKHEAD_VM_DIR={}/vms "
-                           "sh {} >{}/stdout 2>{}/stderr",
-                           kFake, dir.path, dir.path, script, dir.path, dir.path));
+  return Shell(
+      fmt::format("VBOXMANAGE={} FAKE_VBOX_STATE={}/state BULKHEAD_VM_DIR={}/vms "
+                  "sh {} >{}/stdout 2>{}/stderr",
+                  kFake, dir.path, dir.path, script, dir.path, dir.path));
 }
 
 int Fake(const TempDir& dir, const std::string& args) {
