@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+// The subcommands. Each reads and plans the spec the same way, prints diagnostics to stderr and
+// its report to stdout, and returns an exit code: 0 fine, 1 findings, 2 bad input.
+
+#include "cli/commands.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "plan/plan.h"
+#include "render/render.h"
+#include "util/atomic_file.h"
+#include "verify/report.h"
+#include "verify/verify.h"
+
+namespace bulkhead {
+namespace {
+
+namespace fs = std::filesystem;
+
+void PrintDiagnostics(const Diagnostics& diags, const std::string& source) {
+  if (!diags.list().empty()) std::fputs(diags.Format(source).c_str(), stderr);
+}
+
+bool Load(const std::string& file, Spec& spec, Plan& plan) {
+  Diagnostics diags;
+  bool ok = ReadSpec(file, spec, diags);
+  if (ok) ok = MakePlan(spec, plan, diags);
+  PrintDiagnostics(diags, spec.text);
+  return ok;
+}
+
+Date TodayOf(const CommonOptions& opts) { return opts.today ? *opts.today : Today(); }
+
+void Print(const std::string& text) { std::fputs(text.c_str(), stdout); }
+
+using Renderer = std::function<Artifacts(const Spec&, const Plan&, const Date&)>;
+
+const std::map<std::string, Renderer>& Renderers() {
+  static const std::map<std::string, Renderer> kRenderers = {
+      {"vboxmanage", RenderVBoxManage},
+      {"pfsense", RenderPfsense},
+      {"nftables", RenderNftables},
+      {"host", RenderHost},
+  };
+  return kRenderers;
+}
+
+// Replaces DIR/<target> as a whole: files are written into a staging folder which then takes
+// the old folder's place, so a reader sees either the old set of files or the new one, and no
+// stale file of an earlier render survives.
+std::string WriteTarget(const std::string& out_dir, const std::string& target,
+                        const Artifacts& files) {
+  fs::path final_dir = fs::path(out_dir) / target;
+  fs::path staging = fs::path(out_dir) / ("." + target + ".new");
+  fs::path old = fs::path(out_dir) / ("." + target + ".old");
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  for (const Artifact& a : files) {
+    std::string err = WriteFileAtomically((staging / a.path).string(), a.content, a.executable);
+    if (!err.empty()) return err;
+  }
+  fs::remove_all(old, ec);
+  if (fs::exists(final_dir)) fs::rename(final_dir, old, ec);
+  if (!ec) fs::rename(staging, final_dir, ec);
+  if (ec) return fmt::format("cannot replace '{}': {}", final_dir.string(), ec.message());
+  fs::remove_all(old, ec);
+  return "";
+}
+
+std::vector<std::string> ExpandTargets(const std::vector<std::string>& targets) {
+  std::vector<std::string> out;
+  for (const std::string& t : targets) {
+    if (t == "all") return {"vboxmanage", "pfsense", "nftables", "host"};
+    out.push_back(t);
+  }
+  return out;
+}
+
+// Renders and writes; returns the written paths, or an empty list after printing an error.
+std::vector<std::string> RenderTargets(const Spec& spec, const Plan& plan, const Date& today,
+                                       const std::vector<std::string>& targets,
+                                       const std::string& out_dir) {
+  std::vector<std::string> written;
+  for (const std::string& target : ExpandTargets(targets)) {
+    Artifacts files = Renderers().at(target)(spec, plan, today);
+    std::string err = WriteTarget(out_dir, target, files);
+    if (!err.empty()) {
+      std::fprintf(stderr, "bulkhead: error: %s\n", err.c_str());
+      return {};
+    }
+    for (const Artifact& a : files) written.push_back((fs::path(out_dir) / target / a.path));
+  }
+  return written;
+}
+
+nlohmann::json PlanJson(const Spec& spec, const Plan& plan) {
+  nlohmann::json nets = nlohmann::json::array();
+  for (const PlannedNetwork& n : plan.networks) {
+    nets.push_back({{"name", n.name}, {"intnet", n.intnet}, {"zone", n.zone},
+                    {"shared", n.shared}, {"vms", n.vms}, {"subnet", n.subnet.ToString()},
+                    {"gateway", n.gateway.ToString()},
+                    {"dhcp_range", {n.dhcp_first.ToString(), n.dhcp_last.ToString()}},
+                    {"firewall_adapter", n.firewall_slot}, {"firewall_mac", n.firewall_mac},
+                    {"nftables_interface", n.firewall_iface},
+                    {"pfsense_interface", n.pfsense_if}, {"pfsense_nic", n.pfsense_nic}});
+  }
+  nlohmann::json vms = nlohmann::json::array();
+  for (const PlannedVm& vm : plan.vms) {
+    bool online = vm.network >= 0;
+    vms.push_back({{"name", vm.name}, {"zone", vm.zone},
+                   {"network", online ? plan.networks[vm.network].name : ""},
+                   {"address", online ? vm.address.ToString() : ""}, {"mac", vm.mac}});
+  }
+  const PlannedHostOnly& h = plan.hostonly;
+  return {{"firewall", {{"name", spec.firewall.name},
+                        {"adapters_used", plan.adapters_used},
+                        {"adapters_max", plan.adapters_max},
+                        {"wan", {{"mode", plan.wan.mode == WanMode::kBridged ? "bridged" : "nat"},
+                                 {"bridge_nic", plan.wan.bridge_nic},
+                                 {"mac", plan.wan.firewall_mac}}}}},
+          {"hostonly", {{"name", h.name}, {"subnet", h.subnet.ToString()},
+                        {"host_address", h.host_address.ToString()},
+                        {"firewall_address", h.firewall_address.ToString()},
+                        {"firewall_adapter", h.firewall_slot}, {"firewall_mac", h.firewall_mac}}},
+          {"networks", nets},
+          {"vms", vms}};
+}
+
+std::string PlanText(const Spec& spec, const Plan& plan) {
+  std::string out = fmt::format(
+      "firewall VM '{}': {} of {} adapters used\n  adapter 1  WAN ({}{})\n"
+      "  adapter 2  host-only '{}' {}  firewall {}  host {}\n\n",
+      spec.firewall.name, plan.adapters_used, plan.adapters_max,
+      plan.wan.mode == WanMode::kBridged ? "bridged to " : "NAT", plan.wan.bridge_nic,
+      plan.hostonly.name, plan.hostonly.subnet.ToString(),
+      plan.hostonly.firewall_address.ToString(), plan.hostonly.host_address.ToString());
+  out += fmt::format("{:<16} {:<18} {:<12} {:<18} {:<15} {:>7}  {:<15} {}\n", "network",
+                     "internal network", "zone", "subnet", "gateway", "adapter", "nft iface",
+                     "pfSense");
+  for (const PlannedNetwork& n : plan.networks) {
+    out += fmt::format("{:<16} {:<18} {:<12} {:<18} {:<15} {:>7}  {:<15} {} ({})\n", n.name,
+                       n.intnet, n.zone + (n.shared ? " *" : ""), n.subnet.ToString(),
+                       n.gateway.ToString(), n.firewall_slot, n.firewall_iface, n.pfsense_if,
+                       n.pfsense_nic);
+  }
+  out += fmt::format("\n{:<16} {:<12} {:<16} {:<16} {}\n", "VM", "zone", "network", "address",
+                     "MAC");
+  for (const PlannedVm& vm : plan.vms) {
+    bool online = vm.network >= 0;
+    out += fmt::format("{:<16} {:<12} {:<16} {:<16} {}\n", vm.name, vm.zone,
+                       online ? plan.networks[vm.network].name : "-",
+                       online ? vm.address.ToString() : "-", online ? vm.mac : "-");
+  }
+  out += "\n(* a shared network: its VMs reach each other without the firewall)\n";
+  return out;
+}
+
+FirewallEngine EngineOf(const Spec& spec, const std::string& name) {
+  if (name.empty()) return spec.firewall.engine;
+  return name == "nftables" ? FirewallEngine::kNftables : FirewallEngine::kPfsense;
+}
+
+// A temporary folder that is removed when the guard goes, whatever happens in between.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "bulkhead-verify-XXXXXX").string();
+    if (mkdtemp(tmpl.data())) path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+std::optional<Date> ParseDate(const std::string& text) {
+  Date d;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &d.year, &d.month, &d.day, &tail) != 3 ||
+      d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31) {
+    return std::nullopt;
+  }
+  return d;
+}
+
+ExitCode RunCheck(const std::string& file, const CommonOptions& opts) {
+  Spec spec;
+  Plan plan;
+  if (!Load(file, spec, plan)) return ExitCode::kBadInput;
+  size_t rules = spec.host.egress.size();
+  for (const Zone& z : spec.zones) rules += z.egress.size();
+  if (opts.json) {
+    Print(nlohmann::json{{"file", file}, {"ok", true}, {"vms", spec.vms.size()},
+                         {"zones", spec.zones.size()}, {"networks", plan.networks.size()},
+                         {"rules", rules}}
+              .dump(2) +
+          "\n");
+  } else {
+    Print(fmt::format("{}: ok ({} VMs, {} zones, {} internal networks, {} egress rules)\n", file,
+                      spec.vms.size(), spec.zones.size(), plan.networks.size(), rules));
+  }
+  return ExitCode::kOk;
+}
+
+ExitCode RunPlan(const std::string& file, const CommonOptions& opts) {
+  Spec spec;
+  Plan plan;
+  if (!Load(file, spec, plan)) return ExitCode::kBadInput;
+  Print(opts.json ? PlanJson(spec, plan).dump(2) + "\n" : PlanText(spec, plan));
+  return ExitCode::kOk;
+}
+
+ExitCode RunRender(const std::string& file, const std::vector<std::string>& targets,
+                   const std::string& out_dir, const CommonOptions& opts) {
+  Spec spec;
+  Plan plan;
+  if (!Load(file, spec, plan)) return ExitCode::kBadInput;
+  std::vector<std::string> written = RenderTargets(spec, plan, TodayOf(opts), targets, out_dir);
+  if (written.empty()) return ExitCode::kBadInput;
+  if (opts.json) {
+    Print(nlohmann::json{{"written", written}}.dump(2) + "\n");
+  } else {
+    for (const std::string& path : written) Print("wrote " + path + "\n");
+  }
+  return ExitCode::kOk;
+}
+
+ExitCode RunVerify(const std::string& file, const std::string& engine_name,
+                   const std::string& from_dir, const CommonOptions& opts) {
+  Spec spec;
+  Plan plan;
+  if (!Load(file, spec, plan)) return ExitCode::kBadInput;
+  FirewallEngine engine = EngineOf(spec, engine_name);
+  std::string engine_target = engine == FirewallEngine::kPfsense ? "pfsense" : "nftables";
+
+  TempDir tmp;
+  std::string dir = from_dir;
+  if (dir.empty()) {
+    dir = tmp.path();
+    if (RenderTargets(spec, plan, TodayOf(opts), {"vboxmanage", engine_target, "host"}, dir)
+            .empty()) {
+      return ExitCode::kBadInput;
+    }
+  }
+
+  VerifyResult result;
+  Diagnostics diags;
+  bool ok = VerifyArtifacts(spec, plan, engine, dir, TodayOf(opts), result, diags);
+  PrintDiagnostics(diags, "");
+  if (!ok) return ExitCode::kBadInput;
+
+  if (opts.json) {
+    Print(VerifyJson(result).dump(2) + "\n");
+  } else {
+    Print(fmt::format("{} as generated for {} ({}):\n\n", file, engine_target,
+                      from_dir.empty() ? "rendered afresh" : "read from " + from_dir));
+    Print(FormatMatrix(result.observed, result.names));
+    if (result.differences.empty()) {
+      Print("\nverified: the generated artifacts implement exactly what the spec declares\n");
+    } else {
+      Print("\n" + FormatDifferences(result));
+      Print(fmt::format("\n{} difference(s) between the spec and the generated artifacts\n",
+                        result.differences.size()));
+    }
+  }
+  return result.differences.empty() ? ExitCode::kOk : ExitCode::kFindings;
+}
+
+}  // namespace bulkhead

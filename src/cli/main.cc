@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// bulkhead's entry point: parses the command line and hands over to one subcommand.
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+using bulkhead::CommonOptions;
+using bulkhead::ExitCode;
+
+namespace {
+
+void AddCommon(CLI::App* cmd, CommonOptions& opts, std::string& today) {
+  cmd->add_flag("--json", opts.json, "Print the report as JSON");
+  cmd->add_option("--today", today, "Judge rule expiry as on this date (YYYY-MM-DD)")
+      ->group("");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bulkhead: declare a compartmentalized workstation, compile it, prove it isolated"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "bulkhead 0.1.0");
+
+  CommonOptions opts;
+  std::string file, today, out_dir = "out", engine, from_dir;
+  std::vector<std::string> targets;
+
+  CLI::App* check = app.add_subcommand("check", "Read, validate and plan a spec file");
+  CLI::App* plan = app.add_subcommand("plan", "Show the planned networks, adapters and addresses");
+  CLI::App* render = app.add_subcommand("render", "Generate the set-up's files");
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Prove from the generated files who can reach what, and compare with the spec");
+  for (CLI::App* cmd : {check, plan, render, verify}) {
+    cmd->add_option("FILE", file, "The spec file (TOML)")->required();
+    AddCommon(cmd, opts, today);
+  }
+  render->add_option("--target,-t", targets, "vboxmanage, pfsense, nftables, host or all")
+      ->required()
+      ->check(CLI::IsMember({"vboxmanage", "pfsense", "nftables", "host", "all"}));
+  render->add_option("--output,-o", out_dir, "Output folder (each target in a subfolder)")
+      ->capture_default_str();
+  verify->add_option("--engine", engine, "Judge this firewall engine instead of the spec's")
+      ->check(CLI::IsMember({"pfsense", "nftables"}));
+  verify->add_option("--from", from_dir,
+                     "Read artifacts rendered earlier into this folder (default: render afresh)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::kBadInput);
+  }
+  if (!today.empty()) {
+    opts.today = bulkhead::ParseDate(today);
+    if (!opts.today) {
+      std::fprintf(stderr, "bulkhead: error: --today '%s' is not a date (YYYY-MM-DD)\n",
+                   today.c_str());
+      return static_cast<int>(ExitCode::kBadInput);
+    }
+  }
+
+  ExitCode rc = ExitCode::kBadInput;
+  if (*check) rc = bulkhead::RunCheck(file, opts);
+  if (*plan) rc = bulkhead::RunPlan(file, opts);
+  if (*render) rc = bulkhead::RunRender(file, targets, out_dir, opts);
+  if (*verify) rc = bulkhead::RunVerify(file, engine, from_dir, opts);
+  return static_cast<int>(rc);
+}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// The endpoints both matrices share, and the small pieces of packet arithmetic that build
+// their cells. Named destinations and "the internet" are defined by the spec alone, so that the
+// declared and the generated matrix always have the same columns.
+#pragma once
+
+#include <vector>
+
+#include "engine/packet_set.h"
+#include "plan/plan.h"
+#include "spec/spec.h"
+#include "verify/matrix.h"
+
+namespace bulkhead {
+
+// Addresses no column stands for: this-network, loopback, link-local, multicast and the
+// limited broadcast. Firewalls treat them apart (pfSense always blocks link-local), and no
+// endpoint of the set-up is reached through them.
+AddrSet NonRoutableAddrs();
+
+// Every service the matrix judges: everything but TCP and UDP port 0, which is no service
+// (pfSense blocks it unconditionally).
+ServiceSet MatrixServices();
+
+// Every network of the set-up: internal networks and the host-only network.
+AddrSet InternalAddrs(const Plan& plan);
+
+// The addresses and host names of one declared destination (names interned into `names`).
+AddrSet DestinationAddrs(const Destination& d, NameTable& names);
+// What a literal entry (address, prefix or host name) stands for.
+AddrSet EntryAddrs(const DestinationEntry& e, NameTable& names);
+
+// Columns after the machines: each declared destination in file order, then the internet
+// (every address and name outside the set-up's networks, the declared destinations and the
+// non-routable ranges).
+std::vector<Endpoint> ExternalEndpoints(const Spec& spec, const Plan& plan, NameTable& names);
+
+// Everything a source can send towards `dst`: any source address, every MatrixServices()
+// service, each family kept apart.
+PacketSet PacketsTowards(const AddrSet& dst);
+
+// Services of a rule's protocol and ports. ICMP types are given for IPv4; `family` picks the
+// ICMPv6 equivalent for IPv6.
+ServiceSet RuleServices(Protocol proto, const std::vector<PortRange>& ports,
+                        std::optional<int> icmp_type, Family family);
+
+// The packets of `set` whose addresses lie in `family`'s spaces.
+PacketSet OfFamily(const PacketSet& set, Family family);
+
+}  // namespace bulkhead

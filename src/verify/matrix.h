@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// The reachability matrix: for every source (each VM, the host) and every destination (each VM,
+// the host, the firewall VM itself, each named destination, the rest of the internet), the exact
+// set of packets that open a connection, and the rules that decided them. verify builds one
+// matrix from the declared intent and one from the generated artifacts, then compares them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/packet_set.h"
+#include "engine/policy.h"
+
+namespace bulkhead {
+
+enum class EndpointKind { kVm, kHost, kFirewall, kDestination, kInternet };
+const char* EndpointKindName(EndpointKind k);  // "vm", "host", "firewall", "destination", ...
+
+struct Endpoint {
+  EndpointKind kind = EndpointKind::kVm;
+  std::string name;
+  AddrSet addresses;  // as a destination; symbolic points stand for host names
+};
+
+// One rule's share in a cell: the packets it decided, what it did and where it is written.
+struct Reason {
+  PacketSet packets;
+  Action action = Action::kDrop;
+  Provenance origin;
+};
+
+struct Cell {
+  PacketSet passed;             // packets from the source that open a connection to the dest.
+  std::vector<Reason> reasons;  // accepting and refusing rules, in the order they decided
+  std::vector<std::string> notes;  // e.g. "adapter 2 is NAT: bypasses the firewall"
+};
+
+struct Matrix {
+  std::vector<Endpoint> sources;
+  std::vector<Endpoint> destinations;
+  std::vector<std::vector<Cell>> cells;  // [source][destination]
+
+  const Cell& At(size_t s, size_t d) const { return cells[s][d]; }
+  Cell& At(size_t s, size_t d) { return cells[s][d]; }
+};
+
+// A difference between the declared and the generated matrix for one pair.
+struct Difference {
+  size_t source = 0;
+  size_t destination = 0;
+  PacketSet extra;    // passes in the artifacts, not declared
+  PacketSet missing;  // declared, blocked in the artifacts
+  std::vector<Reason> causes;  // the artifact rules that decided the differing packets
+};
+
+std::vector<Difference> Compare(const Matrix& declared, const Matrix& observed);
+
+}  // namespace bulkhead

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text and JSON renderings of verify's result.
+
+#include "verify/report.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace bulkhead {
+namespace {
+
+AddrSet NameSpaces() {
+  return AllAddrsBothFamilies().Subtract(AllRealAddrs(Family::kV4)).Subtract(
+      AllRealAddrs(Family::kV6));
+}
+
+// A verdict relies on DNS when a declared destination is reached through its host names.
+bool ReliesOnDns(const Cell& c, const Endpoint& dst) {
+  if (dst.kind != EndpointKind::kDestination) return false;
+  return c.passed.Destinations().Intersects(NameSpaces());
+}
+
+std::string Label(const Endpoint& e) {
+  switch (e.kind) {
+    case EndpointKind::kHost: return e.name + " (host)";
+    case EndpointKind::kFirewall: return e.name + " (firewall)";
+    case EndpointKind::kDestination: return e.name + " (destination)";
+    default: return e.name;
+  }
+}
+
+size_t LabelWidth(const Matrix& m) {
+  size_t w = 8;
+  for (const Endpoint& e : m.destinations) w = std::max(w, Label(e).size());
+  return w;
+}
+
+nlohmann::json ReasonJson(const Reason& r, const NameTable& names) {
+  return {{"action", ActionName(r.action)},
+          {"where", r.origin.Where()},
+          {"rule", r.origin.text},
+          {"services", FormatServices(r.packets.Services())},
+          {"destinations", FormatAddrs(r.packets.Destinations(), &names)}};
+}
+
+}  // namespace
+
+std::string CellText(const Cell& c, const Endpoint& dst) {
+  if (c.passed.empty()) return "";
+  std::string text = FormatServices(c.passed.Services());
+  if (ReliesOnDns(c, dst)) text += " (via DNS)";
+  return text;
+}
+
+std::string FormatMatrix(const Matrix& m, const NameTable&) {
+  std::string out;
+  size_t width = LabelWidth(m);
+  for (size_t s = 0; s < m.sources.size(); ++s) {
+    out += Label(m.sources[s]) + "\n";
+    bool any = false;
+    for (size_t d = 0; d < m.destinations.size(); ++d) {
+      std::string text = CellText(m.At(s, d), m.destinations[d]);
+      if (text.empty()) continue;
+      out += fmt::format("  -> {:<{}}  {}\n", Label(m.destinations[d]), width, text);
+      any = true;
+    }
+    if (!any) out += "  (reaches nothing)\n";
+  }
+  return out;
+}
+
+std::string FormatDifferences(const VerifyResult& r) {
+  std::string out;
+  for (const Difference& d : r.differences) {
+    const Endpoint& src = r.declared.sources[d.source];
+    const Endpoint& dst = r.declared.destinations[d.destination];
+    out += fmt::format("difference: {} -> {}\n", Label(src), Label(dst));
+    if (!d.extra.empty()) {
+      out += fmt::format("  passes but not declared: {} to {}\n",
+                         FormatServices(d.extra.Services()),
+                         FormatAddrs(d.extra.Destinations(), &r.names));
+    }
+    if (!d.missing.empty()) {
+      out += fmt::format("  declared but blocked: {} to {}\n",
+                         FormatServices(d.missing.Services()),
+                         FormatAddrs(d.missing.Destinations(), &r.names));
+    }
+    for (const Reason& c : d.causes) {
+      out += fmt::format("  {} by {}: {}\n", c.action == Action::kAccept ? "passed" : "blocked",
+                         c.origin.Where(), c.origin.text);
+    }
+  }
+  return out;
+}
+
+nlohmann::json VerifyJson(const VerifyResult& r) {
+  nlohmann::json cells = nlohmann::json::array();
+  const Matrix& m = r.observed;
+  for (size_t s = 0; s < m.sources.size(); ++s) {
+    for (size_t d = 0; d < m.destinations.size(); ++d) {
+      const Cell& c = m.At(s, d);
+      if (c.passed.empty()) continue;
+      nlohmann::json rules = nlohmann::json::array();
+      for (const Reason& why : c.reasons) {
+        if (why.action == Action::kAccept) rules.push_back(ReasonJson(why, r.names));
+      }
+      cells.push_back({{"from", m.sources[s].name},
+                       {"to", m.destinations[d].name},
+                       {"services", FormatServices(c.passed.Services())},
+                       {"relies_on_dns", ReliesOnDns(c, m.destinations[d])},
+                       {"notes", c.notes},
+                       {"rules", rules}});
+    }
+  }
+  nlohmann::json diffs = nlohmann::json::array();
+  for (const Difference& d : r.differences) {
+    nlohmann::json causes = nlohmann::json::array();
+    for (const Reason& c : d.causes) causes.push_back(ReasonJson(c, r.names));
+    diffs.push_back({{"from", r.declared.sources[d.source].name},
+                     {"to", r.declared.destinations[d.destination].name},
+                     {"extra", FormatServices(d.extra.Services())},
+                     {"missing", FormatServices(d.missing.Services())},
+                     {"causes", causes}});
+  }
+  nlohmann::json dests = nlohmann::json::array();
+  for (const Endpoint& e : m.destinations) {
+    dests.push_back({{"name", e.name}, {"kind", EndpointKindName(e.kind)}});
+  }
+  nlohmann::json sources = nlohmann::json::array();
+  for (const Endpoint& e : m.sources) {
+    sources.push_back({{"name", e.name}, {"kind", EndpointKindName(e.kind)}});
+  }
+  return {{"engine", r.engine}, {"agree", r.differences.empty()}, {"sources", sources},
+          {"destinations", dests}, {"matrix", cells}, {"differences", diffs}};
+}
+
+}  // namespace bulkhead

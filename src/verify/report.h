@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+// How verify's findings are shown: a matrix listing for people, the differences with the rules
+// that cause them, and the same as JSON for machines.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "verify/verify.h"
+
+namespace bulkhead {
+
+// One line per open path, grouped by source:
+//   browser
+//     -> internet          tcp 80,443; udp 443
+std::string FormatMatrix(const Matrix& m, const NameTable& names);
+
+// One paragraph per difference, each naming the artifact rules that decided it.
+std::string FormatDifferences(const VerifyResult& r);
+
+nlohmann::json VerifyJson(const VerifyResult& r);
+
+// Services of a cell for display: "tcp 80,443; udp 443", with " (via DNS)" when the
+// destination is reached through host names the firewall resolves at run time.
+std::string CellText(const Cell& c, const Endpoint& dst);
+
+}  // namespace bulkhead

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+// verify: reads the artifacts that `render` wrote (VM wiring, the firewall VM's ruleset through
+// its own engine's semantics, the host's lockdown), builds the matrix they implement, and
+// compares it with the matrix the spec declares.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "plan/plan.h"
+#include "spec/spec.h"
+#include "verify/matrix.h"
+
+namespace bulkhead {
+
+// Where render puts each target's files, relative to its output folder.
+inline constexpr const char* kVBoxScript = "vboxmanage/create.sh";
+inline constexpr const char* kPfsenseConfig = "pfsense/config.xml";
+inline constexpr const char* kNftablesDir = "nftables";
+inline constexpr const char* kHostRuleset = "host/nftables.conf";
+
+struct VerifyResult {
+  std::string engine;  // "pfsense" or "nftables"
+  NameTable names;
+  Matrix declared;
+  Matrix observed;
+  std::vector<Difference> differences;
+};
+
+int AdminPort(FirewallEngine e);  // 443 for pfSense's web GUI, 22 for SSH on a Debian firewall
+
+// Reads the artifacts under `dir` for `engine` and compares. Returns false (with diagnostics)
+// when an artifact is missing or unreadable.
+[[nodiscard]] bool VerifyArtifacts(const Spec& spec, const Plan& plan, FirewallEngine engine,
+                                   const std::string& dir, const Date& today,
+                                   VerifyResult& result, Diagnostics& diags);
+
+}  // namespace bulkhead

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+// End-to-end tests of the bulkhead binary: the example checks, renders and verifies for both
+// firewall engines, and hand edits of the generated rulesets are caught and traced to the rule.
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace bulkhead {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Run {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void Spit(const fs::path& p, const std::string& text) {
+  std::ofstream out(p);
+  out << text;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "bulkhead-cli-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs the binary with `args` (already shell-quoted where needed).
+  Run Bulkhead(const std::string& args) {
+    fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    std::string cmd = std::string(BULKHEAD_BINARY) + " " + args + " >" + out.string() + " 2>" +
+                      err.string();
+    int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+  }
+
+  std::string Example() const {
+    return std::string(BULKHEAD_SOURCE_DIR) + "/examples/workstation.toml";
+  }
+
+  // Renders every target of the example into dir_/out.
+  void RenderExample() {
+    Run r = Bulkhead("render " + Example() + " --target all -o " + (dir_ / "out").string());
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, CheckAcceptsTheExample) {
+  Run r = Bulkhead("check " + Example());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ok (6 VMs"));
+}
+
+TEST_F(CliTest, VerifyAgreesForPfsense) {
+  Run r = Bulkhead("verify " + Example());
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("verified"));
+}
+
+TEST_F(CliTest, VerifyAgreesForNftables) {
+  Run r = Bulkhead("verify " + Example() + " --engine nftables");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("verified"));
+}
+
+TEST_F(CliTest, VerifyJsonListsTheMatrix) {
+  Run r = Bulkhead("verify --json " + Example());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"agree\": true"));
+  EXPECT_THAT(r.out, HasSubstr("\"from\": \"browser\""));
+}
+
+// The example's matrix, as its comments describe it.
+TEST_F(CliTest, ExampleMatrixShowsTheDeclaredPolicy) {
+  Run r = Bulkhead("verify " + Example());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("-> internet"));
+  EXPECT_THAT(r.out, HasSubstr("tcp 80,443; udp 443"));     // browser
+  EXPECT_THAT(r.out, HasSubstr("tcp 22,443"));              // work
+  EXPECT_THAT(r.out, HasSubstr("(via DNS)"));               // bank and mirrors by name
+  EXPECT_THAT(r.out, HasSubstr("vault\n  (reaches nothing)"));
+}
+
+TEST_F(CliTest, VerifyCatchesAnExtraAcceptInNftables) {
+  RenderExample();
+  fs::path conf = dir_ / "out/nftables/nftables.conf";
+  std::string text = Slurp(conf);
+  // An accept slipped in as the first rule of the forward chain.
+  size_t at = text.find("ct state established,related accept", text.find("chain forward"));
+  ASSERT_NE(at, std::string::npos) << text;
+  text.insert(at, "tcp dport 25 accept comment \"mail out\"\n\t\t");
+  Spit(conf, text);
+
+  Run r = Bulkhead("verify " + Example() + " --engine nftables --from " +
+                   (dir_ / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("passes but not declared: tcp 25"));
+  EXPECT_THAT(r.out, HasSubstr("mail out"));
+  EXPECT_THAT(r.out, HasSubstr("nftables.conf:"));
+}
+
+TEST_F(CliTest, VerifyCatchesARuleMovedAboveAnotherInPfsense) {
+  RenderExample();
+  fs::path conf = dir_ / "out/pfsense/config.xml";
+  std::string text = Slurp(conf);
+  // Move the final block of the first interface to the top of the filter: everything on that
+  // interface is then blocked before its pass rules are reached.
+  size_t filter = text.find("<filter>");
+  size_t block = text.find("<type>block</type>", filter);
+  ASSERT_NE(block, std::string::npos);
+  size_t start = text.rfind("<rule>", block);
+  size_t end = text.find("</rule>", block) + std::string("</rule>").size();
+  std::string rule = text.substr(start, end - start);
+  text.erase(start, end - start);
+  text.insert(filter + std::string("<filter>").size(), rule);
+  Spit(conf, text);
+
+  Run r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("declared but blocked"));
+  EXPECT_THAT(r.out, HasSubstr("filter/rule[1]"));
+}
+
+TEST_F(CliTest, VerifyCatchesANatAdapterLeftOnAVm) {
+  RenderExample();
+  fs::path script = dir_ / "out/vboxmanage/create.sh";
+  std::string text = Slurp(script);
+  const std::string wired = "want browser nic2 none";
+  size_t at = text.find(wired);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, wired.size(), "want browser nic2 nat");
+  Spit(script, text);
+
+  Run r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("bypasses the firewall"));
+}
+
+TEST_F(CliTest, BadSpecExitsTwoWithEveryError) {
+  fs::path bad = dir_ / "bad.toml";
+  Spit(bad,
+       "[host]\nphysical_nic = \"eth0\"\n[zones.work]\n[vms.a]\nzone = \"wrok\"\n"
+       "[vms.b]\nzone = \"work\"\ncpus = \"two\"\n");
+  Run r = Bulkhead("check " + bad.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad.toml:5:8: error: unknown zone 'wrok' (did you mean 'work'?)"));
+  EXPECT_THAT(r.err, HasSubstr("bad.toml:8:"));
+  EXPECT_THAT(r.out, Not(HasSubstr("ok")));
+}
+
+TEST_F(CliTest, RenderWritesEachTargetWholeAndReplacesStaleFiles) {
+  RenderExample();
+  fs::path stale = dir_ / "out/nftables/network/99-stale.link";
+  Spit(stale, "[Match]\n");
+  RenderExample();
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(dir_ / "out/pfsense/config.xml"));
+  EXPECT_TRUE(fs::exists(dir_ / "out/host/nftables.conf"));
+  EXPECT_FALSE(fs::exists(dir_ / "out/.nftables.new"));
+}
+
+TEST_F(CliTest, UnknownSubcommandIsAUsageError) {
+  Run r = Bulkhead("frobnicate");
+  EXPECT_EQ(r.code, 2);
+}
+
+}  // namespace
+}  // namespace bulkhead
