@@ -63,6 +63,8 @@ class Planner {
   void FormNetworks();
   void PlanWan();
   void PlanHostOnly();
+  Prefix CheckedHostOnlyPin(const Prefix& range);
+  Prefix FirstFreeHostOnly(const Prefix& range);
   void CheckHostAddress(const PlannedHostOnly& h);
   void PinSubnets();
   std::optional<Prefix> PinOf(const PlannedNetwork& net, SourceLoc& loc);
@@ -129,35 +131,46 @@ void Planner::PlanHostOnly() {
   const Host& host = spec_.host;
   PlannedHostOnly& h = plan_.hostonly;
   h.name = host.hostonly_network;
-  Prefix range = *Prefix::Parse(kVirtualBoxHostOnlyRange);
-  if (host.hostonly_subnet) {
-    h.subnet = *host.hostonly_subnet;
-    if (!range.Contains(h.subnet.First()) || !range.Contains(h.subnet.Last())) {
-      Error(host.hostonly_subnet_loc,
-            fmt::format("VirtualBox refuses host-only networks outside {} (pin a subnet inside "
-                        "it, or allow {} in /etc/vbox/networks.conf and pin it here)",
-                        kVirtualBoxHostOnlyRange, h.subnet.ToString()));
-    }
-  } else {
-    h.subnet = Prefix{range.First(), 24};
-    while (host.lan_subnet && h.subnet.Overlaps(*host.lan_subnet)) {
-      h.subnet = Prefix{IpAddress::V4(static_cast<uint32_t>(h.subnet.First().value) + 256), 24};
-    }
-  }
-
   if (host.lan_subnet) {
     taken_.push_back(
         {*host.lan_subnet, fmt::format("the host LAN ({}{})", host.lan_subnet->ToString(),
                                        LineSuffix(host.lan_subnet_loc))});
-    if (h.subnet.Overlaps(*host.lan_subnet)) {
-      Error(host.hostonly_subnet_loc, fmt::format("host-only subnet {} overlaps {}",
-                                                  h.subnet.ToString(), taken_.back().what));
-    }
   }
+  Prefix range = *Prefix::Parse(kVirtualBoxHostOnlyRange);
+  h.subnet = host.hostonly_subnet ? CheckedHostOnlyPin(range) : FirstFreeHostOnly(range);
   taken_.push_back({h.subnet, fmt::format("the host-only network ({})", h.subnet.ToString())});
   h.firewall_address = h.subnet.Nth(1);
   h.host_address = host.address ? *host.address : h.subnet.Nth(2);
   CheckHostAddress(h);
+}
+
+Prefix Planner::CheckedHostOnlyPin(const Prefix& range) {
+  const Prefix& pin = *spec_.host.hostonly_subnet;
+  SourceLoc loc = spec_.host.hostonly_subnet_loc;
+  if (!range.Contains(pin.First()) || !range.Contains(pin.Last())) {
+    Error(loc, fmt::format("VirtualBox refuses host-only networks outside {} (pin a subnet inside "
+                           "it, or allow {} in /etc/vbox/networks.conf and pin it here)",
+                           kVirtualBoxHostOnlyRange, pin.ToString()));
+  }
+  const std::optional<Prefix>& lan = spec_.host.lan_subnet;
+  if (lan && pin.Overlaps(*lan)) {
+    Error(loc, fmt::format("host-only subnet {} overlaps {}", pin.ToString(), taken_[0].what));
+  }
+  return pin;
+}
+
+// The first /24 of VirtualBox's host-only range that the host LAN leaves free.
+Prefix Planner::FirstFreeHostOnly(const Prefix& range) {
+  const std::optional<Prefix>& lan = spec_.host.lan_subnet;
+  for (uint64_t n = 0; n < range.Size(); n += 256) {
+    Prefix candidate{range.Nth(n), 24};
+    if (!lan || !candidate.Overlaps(*lan)) return candidate;
+  }
+  Error(spec_.host.lan_subnet_loc,
+        fmt::format("the host LAN {} covers all of {}, where VirtualBox allows host-only networks "
+                    "(pin 'hostonly_subnet' to one allowed in /etc/vbox/networks.conf)",
+                    lan->ToString(), kVirtualBoxHostOnlyRange));
+  return Prefix{range.First(), 24};
 }
 
 void Planner::CheckHostAddress(const PlannedHostOnly& h) {

@@ -210,6 +210,16 @@ const PlanCase kPlanCases[] = {
      "[vms.a7]\nzone = \"a\"\n",
      "t.toml:4:1: error: the firewall VM needs 9 adapters but chipset 'piix3' allows 8 (set "
      "chipset = \"ich9\" for up to 36, or put zones on shared networks)\n"},
+    {"lan_covers_hostonly_range",
+     "[host]\nphysical_nic = \"eth0\"\nlan_subnet = \"192.168.0.0/16\"\n",
+     "t.toml:3:14: error: the host LAN 192.168.0.0/16 covers all of 192.168.56.0/21, where "
+     "VirtualBox allows host-only networks (pin 'hostonly_subnet' to one allowed in "
+     "/etc/vbox/networks.conf)\n"},
+    {"hostonly_over_lan",
+     "[host]\nphysical_nic = \"eth0\"\nlan_subnet = \"192.168.56.0/24\"\n"
+     "hostonly_subnet = \"192.168.56.0/24\"\n",
+     "t.toml:4:19: error: host-only subnet 192.168.56.0/24 overlaps the host LAN "
+     "(192.168.56.0/24, line 3)\n"},
 };
 
 TEST(MakePlan, EachProblemGetsItsDiagnostic) {
@@ -262,6 +272,22 @@ TEST(MakePlan, MacsAreVirtualBoxsAndNeverRepeat) {
     EXPECT_EQ(mac.substr(0, 6), "080027");
     EXPECT_EQ(mac.find_first_not_of("0123456789ABCDEF"), std::string::npos) << mac;
   }
+}
+
+TEST(MakePlan, FullTestdataFile) {
+  Spec spec;
+  Diagnostics diags;
+  ASSERT_TRUE(ReadSpec(std::string(BULKHEAD_SOURCE_DIR) + "/tests/testdata/spec/full.toml", spec,
+                       diags, kToday));
+  Plan plan;
+  ASSERT_TRUE(MakePlan(spec, plan, diags)) << diags.Format(spec.text);
+  EXPECT_EQ(Layout(plan), "admin 10.200.15.0/26\nadmin 10.200.15.20\n");
+  EXPECT_EQ(plan.networks[0].dhcp_first.ToString(), "10.200.15.48");
+  EXPECT_EQ(plan.networks[0].dhcp_last.ToString(), "10.200.15.62");
+  EXPECT_EQ(plan.hostonly.name, "vboxnet3");
+  EXPECT_EQ(plan.hostonly.host_address.ToString(), "192.168.60.5");
+  EXPECT_EQ(plan.wan.mode, WanMode::kNat);
+  EXPECT_EQ(plan.adapters_max, 36);
 }
 
 TEST(MakePlan, NatWanHasNoBridge) {

@@ -885,13 +885,17 @@ bool ParseSpec(const std::string& file_name, std::string text, Spec& spec, Diagn
   return ParseSpec(file_name, std::move(text), spec, diags, Today());
 }
 
-bool ReadSpec(const std::string& path, Spec& spec, Diagnostics& diags) {
+bool ReadSpec(const std::string& path, Spec& spec, Diagnostics& diags, const Date& today) {
   std::string text;
   if (!ReadWholeFile(path, text)) {
     diags.Error(path, {}, fmt::format("cannot read '{}'", path));
     return false;
   }
-  return ParseSpec(path, std::move(text), spec, diags);
+  return ParseSpec(path, std::move(text), spec, diags, today);
+}
+
+bool ReadSpec(const std::string& path, Spec& spec, Diagnostics& diags) {
+  return ReadSpec(path, spec, diags, Today());
 }
 
 }  // namespace bulkhead

@@ -175,6 +175,8 @@ struct Spec {
 // expired (they are kept, and reported as a warning). Names of zones, VMs, destinations and the
 // built-ins share one namespace; the one exception is a VM named like its own zone.
 [[nodiscard]] bool ReadSpec(const std::string& path, Spec& spec, Diagnostics& diags);
+[[nodiscard]] bool ReadSpec(const std::string& path, Spec& spec, Diagnostics& diags,
+                            const Date& today);
 [[nodiscard]] bool ParseSpec(const std::string& file_name, std::string text, Spec& spec,
                              Diagnostics& diags);
 // As above, with the day that decides expiry given (tests; reproducible builds).

@@ -267,6 +267,60 @@ TEST(ReadSpec, MissingFile) {
   EXPECT_EQ(diags.Format(), "/nonexistent/x.toml: error: cannot read '/nonexistent/x.toml'\n");
 }
 
+TEST(ReadSpec, EveryKeyIsRead) {
+  Spec spec;
+  Diagnostics diags;
+  ASSERT_TRUE(ReadSpec(SourceDir() + "/tests/testdata/spec/full.toml", spec, diags, kToday))
+      << diags.Format(spec.text);
+  EXPECT_EQ(diags.list().size(), 0u);
+  const Host& host = spec.host;
+  EXPECT_EQ(host.name, "ws1");
+  EXPECT_EQ(host.hostonly_network, "vboxnet3");
+  EXPECT_EQ(host.hostonly_subnet->ToString(), "192.168.60.0/24");
+  EXPECT_EQ(host.address->ToString(), "192.168.60.5");
+  EXPECT_EQ(host.egress.at(0).to.literal.host_name, "security.debian.org");
+
+  const FirewallVm& fw = spec.firewall;
+  EXPECT_EQ(fw.name, "gw");
+  EXPECT_EQ(fw.engine, FirewallEngine::kNftables);
+  EXPECT_EQ(fw.wan, WanMode::kNat);
+  EXPECT_EQ(fw.wan_nic, "wlp2s0");
+  EXPECT_FALSE(fw.dns_resolver);
+  EXPECT_EQ(fw.admin_from, (std::vector<std::string>{"host", "admin"}));
+  EXPECT_EQ(fw.chipset, Chipset::kIch9);
+  EXPECT_EQ(fw.chipset_loc, (SourceLoc{24, 1}));
+  EXPECT_EQ(fw.cpus, 2);
+  EXPECT_EQ(fw.memory_mib, 512);
+  EXPECT_EQ(fw.disk_mib, 4096);
+  EXPECT_EQ(fw.medium, "/srv/iso/debian-12.iso");
+  EXPECT_EQ(spec.plan.pool.ToString(), "10.200.0.0/20");
+  EXPECT_EQ(spec.plan.prefix_length, 26);
+  EXPECT_EQ(spec.destinations.at(0).entries.at(1).prefix->ToString(), "2620:fe::fe/128");
+
+  const Zone& zone = spec.zones.at(0);
+  EXPECT_EQ(zone.network, NetworkMode::kShared);
+  EXPECT_FALSE(zone.dns);
+  EXPECT_EQ(zone.subnet->ToString(), "10.200.15.0/26");
+  const EgressRule& deny = zone.egress.at(0);
+  EXPECT_EQ(deny.action, RuleAction::kDeny);
+  EXPECT_EQ(deny.ports, (std::vector<PortRange>{{53, 53}, {5353, 5354}}));
+  EXPECT_EQ(deny.expires->ToString(), "2030-12-31");
+  EXPECT_EQ(zone.egress.at(1).icmp_type, 8);
+
+  const Vm& vm = spec.vms.at(0);
+  EXPECT_EQ(vm.cpus, 4);
+  EXPECT_EQ(vm.memory_mib, 3072);
+  EXPECT_EQ(vm.disk_mib, 30720);
+  EXPECT_EQ(vm.template_vm, "debian-base");
+  EXPECT_EQ(vm.clipboard, Sharing::kBidirectional);
+  EXPECT_EQ(vm.drag_and_drop, Sharing::kGuestToHost);
+  ASSERT_EQ(vm.shared_folders.size(), 2u);
+  EXPECT_EQ(vm.shared_folders[0].host_path, "/home/u/inbox");
+  EXPECT_FALSE(vm.shared_folders[0].read_only);
+  EXPECT_TRUE(vm.shared_folders[1].read_only);
+  EXPECT_EQ(vm.address->ToString(), "10.200.15.20");
+}
+
 TEST(DidYouMean, ClosestWithinAThirdOfTheLength) {
   std::vector<std::string> words = {"work", "web", "banking", "services"};
   EXPECT_EQ(DidYouMean("wrok", words), "work");  // a swap counts as one edit
