@@ -198,6 +198,25 @@ TEST(PfsenseReader, ExpandsNestedAliasesNegationAndHostNames) {
   EXPECT_EQ(fwd.rules[d.front().rule].origin.text, "bank");
 }
 
+TEST(PfsenseReader, GroupRulesComeBeforeMemberRulesAndAliasCyclesEnd) {
+  Read r = ReadConfig(Config(
+      R"(<ifgroups><ifgroupentry><ifname>VMS</ifname><members>opt1 opt2</members>
+      </ifgroupentry></ifgroups><aliases>
+      <alias><name>a</name><type>network</type><address>10.1.0.0/16 b</address></alias>
+      <alias><name>b</name><type>network</type><address>10.2.0.0/16 a</address></alias>
+    </aliases><filter>)" +
+      Rule("<type>pass</type><interface>opt1</interface><source><any/></source>"
+           "<destination><any/></destination><descr>opt1 any</descr>") +
+      Rule("<type>block</type><interface>VMS</interface><source><any/></source>"
+           "<destination><address>a</address></destination><descr>group</descr>") +
+      "</filter>"));
+  ASSERT_TRUE(r.ok) << r.diags.Format();
+  const Chain& fwd = r.fw.policy.forward;
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "10.2.3.4", Tcp(80)).why, "group");
+  EXPECT_EQ(Judge(fwd, "opt2", "10.137.2.10", "10.1.3.4", Tcp(80)).why, "group");
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "10.3.3.4", Tcp(80)).why, "opt1 any");
+}
+
 TEST(PfsenseReader, ReadsPortRangesAndPortAliases) {
   Read r = ReadConfig(
       Config(R"(<aliases>
