@@ -115,6 +115,9 @@ bool IsHostName(std::string_view text) {
   return !std::all_of(last.begin(), last.end(), [](char c) { return std::isdigit(c); });
 }
 
+// toml++ does not count an empty array as an array of tables; an empty list is fine here.
+bool IsArrayOfTables(const toml::array& list) { return list.empty() || list.is_array_of_tables(); }
+
 std::string Lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -569,7 +572,7 @@ void SpecReader::ReadSharedFolders(const toml::table& t, Vm& vm) {
   const toml::node* n = t.get("shared_folders");
   if (!n) return;
   const toml::array* list = n->as_array();
-  if (!list || !list->is_array_of_tables()) {
+  if (!list || !IsArrayOfTables(*list)) {
     Error(LocOf(n->source()), "'shared_folders' must be an array of tables");
     return;
   }
@@ -594,7 +597,7 @@ std::vector<EgressRule> SpecReader::ReadEgress(const toml::table& t, const std::
   const toml::node* n = t.get("egress");
   if (!n) return rules;
   const toml::array* list = n->as_array();
-  if (!list || !list->is_array_of_tables()) {
+  if (!list || !IsArrayOfTables(*list)) {
     Error(LocOf(n->source()), fmt::format("'egress' must be an array of tables ({})", where));
     return rules;
   }
@@ -613,6 +616,7 @@ void SpecReader::ReadRule(const toml::table& t, const std::string& where, Egress
   CheckKeys(t, "in " + where, kRuleKeys);
   if (Require(t, "to", where) && GetString(t, "to", rule.to.name)) {
     rule.to_loc = ValueLoc(t, "to");
+    if (rule.to.name.empty()) Error(rule.to_loc, "'to' must not be empty");
   }
   GetChoice(t, "action", kActions, rule.action);
   GetChoice(t, "proto", kProtocols, rule.protocol);
@@ -639,27 +643,27 @@ void SpecReader::ReadPorts(const toml::table& t, EgressRule& rule) {
   for (const toml::node& e : *list) ReadPort(e, rule);
 }
 
+// 443 or "8000-8080": a range checked for bounds and order.
 void SpecReader::ReadPort(const toml::node& n, EgressRule& rule) {
   SourceLoc loc = LocOf(n.source());
   int64_t first = 0, last = 0;
-  std::string text;
   if (n.is_integer()) {
     first = last = n.as_integer()->get();
-    text = std::to_string(first);
-  } else if (!n.is_string() || !ParsePortText(n.as_string()->get(), first, last)) {
-    std::string shown = n.is_string() ? n.as_string()->get() : "?";
-    Error(loc, fmt::format("bad port '{}' (expected a number or 'first-last')", shown));
-    return;
+  } else if (!n.is_string()) {
+    return Error(loc, "a port must be an integer or a 'first-last' string");
+  } else if (!ParsePortText(n.as_string()->get(), first, last)) {
+    return Error(loc, fmt::format("bad port '{}' (expected a number or 'first-last')",
+                                  n.as_string()->get()));
   }
+
   for (int64_t port : {first, last}) {
-    if (port >= 1 && port <= 65535) continue;
-    Error(loc, fmt::format("port {} is out of range (1-65535)", port));
-    return;
+    if (port < 1 || port > 65535) {
+      return Error(loc, fmt::format("port {} is out of range (1-65535)", port));
+    }
   }
   if (first > last) {
-    Error(loc, fmt::format("port range '{}-{}' is reversed (did you mean '{}-{}'?)", first, last,
-                           last, first));
-    return;
+    return Error(loc, fmt::format("port range '{}-{}' is reversed (did you mean '{}-{}'?)", first,
+                                  last, last, first));
   }
   rule.ports.push_back({static_cast<uint16_t>(first), static_cast<uint16_t>(last)});
 }

@@ -141,6 +141,11 @@ const Case kCases[] = {
     {"address_bad", "[vms.a]\nzone = \"z\"\naddress = \"10.1.2\"\n[zones.z]\n",
      "t.toml:5:11: error: '10.1.2' is not a valid address\n"},
 
+    {"empty_to", "[[host.egress]]\nto = \"\"\n", "t.toml:4:6: error: 'to' must not be empty\n"},
+    {"port_float", "[[host.egress]]\nto = \"internet\"\nproto = \"tcp\"\nports = [80.5]\n",
+     "t.toml:6:10: error: a port must be an integer or a 'first-last' string\n"},
+    {"empty_lists_are_fine", "[zones.z]\negress = []\n[vms.a]\nzone = \"z\"\nshared_folders = []\n",
+     ""},
 };
 
 TEST(ParseSpec, EachBadInputGetsItsDiagnostic) {
