@@ -139,6 +139,7 @@ std::vector<LoweredRule> LowerRules(const Spec& spec, const Plan& plan, const In
   if (in.dhcp) {
     rules.push_back(ToFirewall(RuleAction::kAllow, Protocol::kUdp, 67,
                                fmt::format("{} {}: dhcp", where, in.who)));
+    rules.back().any_source = true;
   }
   if (in.dns && spec.firewall.dns_resolver) {
     for (Protocol p : {Protocol::kUdp, Protocol::kTcp}) {

@@ -43,6 +43,9 @@ struct LoweredRule {
   std::vector<PortRange> ports;     // empty: every port
   std::optional<int> icmp_type;     // IPv4 type; compilers map to ICMPv6 where they emit v6
   std::string descr;                // provenance, e.g. "work.toml:31 zone 'work' rule 2: ssh"
+  // From any source address, not only the interface's subnet: DHCP clients ask before they
+  // have an address.
+  bool any_source = false;
 };
 
 struct LoweredInterface {

@@ -273,7 +273,12 @@ void ConfigWriter::AddRule(const LoweredInterface& in, const LoweredRule& r,
   if (r.protocol == Protocol::kIcmp && r.icmp_type) {
     Add(rule, "icmptype", PfsenseIcmpTypeName(*r.icmp_type));
   }
-  Add(Add(rule, "source"), "network", in.pfsense_if);
+  Node src = Add(rule, "source");
+  if (r.any_source) {
+    Add(src, "any");
+  } else {
+    Add(src, "network", in.pfsense_if);
+  }
   Node dst = Add(rule, "destination");
   if (!AddDestination(dst, in, r)) {
     filter_node_.remove_child(rule);

@@ -111,7 +111,7 @@ Cell FirewallCell(const Context& ctx, const Source& src, int admin_port) {
   Cell cell;
   cell.passed = PacketSet::Of(AddrsOf(src.subnet), ctx.firewall, svc);
   if (src.dhcp) {
-    AddrSet v4 = AllAddrs(Family::kV4);
+    AddrSet v4 = MatrixSources().Intersect(AllAddrs(Family::kV4));
     cell.passed = cell.passed.Union(
         PacketSet::Of(v4, ctx.firewall, Ports(kProtoUdp, 67, 67)).Subtract(cell.passed));
   }

@@ -16,6 +16,12 @@ AddrSet NonRoutableAddrs() {
   return out;
 }
 
+AddrSet MatrixSources() {
+  return AllAddrsBothFamilies()
+      .Subtract(NonRoutableAddrs())
+      .Union(AddrsOf(*IpAddress::Parse("0.0.0.0")));
+}
+
 ServiceSet MatrixServices() {
   return AllServices().Subtract(Ports(kProtoTcp, 0, 0)).Subtract(Ports(kProtoUdp, 0, 0));
 }
@@ -53,7 +59,8 @@ PacketSet PacketsTowards(const AddrSet& dst) {
   PacketSet out;
   for (Family f : {Family::kV4, Family::kV6}) {
     AddrSet d = dst.Intersect(AllAddrs(f));
-    if (!d.empty()) out = out.Union(PacketSet::Of(AllAddrs(f), d, MatrixServices()));
+    AddrSet src = MatrixSources().Intersect(AllAddrs(f));
+    if (!d.empty()) out = out.Union(PacketSet::Of(src, d, MatrixServices()));
   }
   return out;
 }

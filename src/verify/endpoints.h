@@ -18,6 +18,10 @@ namespace bulkhead {
 // endpoint of the set-up is reached through them.
 AddrSet NonRoutableAddrs();
 
+// Every source address the matrix judges: any address a machine can send from, but the
+// non-routable ranges (0.0.0.0 itself stays: DHCP clients send from it).
+AddrSet MatrixSources();
+
 // Every service the matrix judges: everything but TCP and UDP port 0, which is no service
 // (pfSense blocks it unconditionally).
 ServiceSet MatrixServices();
@@ -35,8 +39,8 @@ AddrSet EntryAddrs(const DestinationEntry& e, NameTable& names);
 // non-routable ranges).
 std::vector<Endpoint> ExternalEndpoints(const Spec& spec, const Plan& plan, NameTable& names);
 
-// Everything a source can send towards `dst`: any source address, every MatrixServices()
-// service, each family kept apart.
+// Everything a source can send towards `dst`: from every MatrixSources() address, every
+// MatrixServices() service, each family kept apart.
 PacketSet PacketsTowards(const AddrSet& dst);
 
 // Services of a rule's protocol and ports. ICMP types are given for IPv4; `family` picks the

@@ -44,11 +44,18 @@ bool ReadFirewall(FirewallEngine engine, const std::string& dir, FirewallView& f
 bool VerifyArtifacts(const Spec& spec, const Plan& plan, FirewallEngine engine,
                      const std::string& dir, const Date& today, VerifyResult& result,
                      Diagnostics& diags) {
+  Wiring wiring;
+  bool ok = ReadVBoxScript(dir + "/" + kVBoxScript, wiring, diags);
+  return VerifyWithWiring(spec, plan, engine, dir, wiring, today, result, diags) && ok;
+}
+
+bool VerifyWithWiring(const Spec& spec, const Plan& plan, FirewallEngine engine,
+                      const std::string& dir, const Wiring& wiring, const Date& today,
+                      VerifyResult& result, Diagnostics& diags) {
   result.engine = engine == FirewallEngine::kPfsense ? "pfsense" : "nftables";
   SeedNames(spec, plan, result.names);
 
-  Wiring wiring;
-  bool ok = ReadVBoxScript(dir + "/" + kVBoxScript, wiring, diags);
+  bool ok = true;
   FirewallView fw;
   fw.policy.names = result.names;
   ok = ReadFirewall(engine, dir, fw, diags) && ok;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "import/artifacts.h"
 #include "plan/plan.h"
 #include "spec/spec.h"
 #include "verify/matrix.h"
@@ -34,5 +35,12 @@ int AdminPort(FirewallEngine e);  // 443 for pfSense's web GUI, 22 for SSH on a 
 [[nodiscard]] bool VerifyArtifacts(const Spec& spec, const Plan& plan, FirewallEngine engine,
                                    const std::string& dir, const Date& today,
                                    VerifyResult& result, Diagnostics& diags);
+
+// The same with the VM wiring given rather than read from the VBoxManage script; the rulesets
+// are still read from `dir`.
+[[nodiscard]] bool VerifyWithWiring(const Spec& spec, const Plan& plan, FirewallEngine engine,
+                                    const std::string& dir, const Wiring& wiring,
+                                    const Date& today, VerifyResult& result,
+                                    Diagnostics& diags);
 
 }  // namespace bulkhead
