@@ -68,19 +68,18 @@ class IntervalSet {
     return out;
   }
 
+  // Walks the smaller set and binary-searches the larger one, so a few ranges against an alias
+  // of tens of thousands cost O(few * log(alias)).
   IntervalSet Intersect(const IntervalSet& o) const {
+    const IntervalSet& small = ranges_.size() <= o.ranges_.size() ? *this : o;
+    const IntervalSet& big = &small == this ? o : *this;
     IntervalSet out;
-    size_t i = 0, j = 0;
-    while (i < ranges_.size() && j < o.ranges_.size()) {
-      const Range& a = ranges_[i];
-      const Range& b = o.ranges_[j];
-      T lo = std::max(a.first, b.first);
-      T hi = std::min(a.last, b.last);
-      if (!(hi < lo)) out.ranges_.push_back({lo, hi});
-      if (a.last < b.last)
-        ++i;
-      else
-        ++j;
+    auto from = big.ranges_.begin();
+    for (const Range& r : small.ranges_) {
+      from = big.FirstEndingAtOrAfter(from, r.first);
+      for (auto b = from; b != big.ranges_.end() && !(r.last < b->first); ++b) {
+        out.ranges_.push_back({std::max(r.first, b->first), std::min(r.last, b->last)});
+      }
     }
     return out;
   }
@@ -102,35 +101,47 @@ class IntervalSet {
   }
 
   IntervalSet Subtract(const IntervalSet& o) const {
-    if (!Intersects(o)) return *this;
-    return Intersect(o.Complement());
+    IntervalSet out;
+    out.ranges_.reserve(ranges_.size() + 1);
+    auto hole = o.ranges_.begin();
+    for (const Range& r : ranges_) {
+      hole = o.FirstEndingAtOrAfter(hole, r.first);
+      T next = r.first;
+      bool covered = false;  // true once a hole reaches past r.last
+      for (; hole != o.ranges_.end() && !(r.last < hole->first); ++hole) {
+        if (next < hole->first) out.ranges_.push_back({next, Traits::Prev(hole->first)});
+        if (!(hole->last < r.last)) {
+          covered = true;
+          break;
+        }
+        next = Traits::Next(hole->last);
+      }
+      if (!covered) out.ranges_.push_back({next, r.last});
+    }
+    return out;
   }
 
-  // Linear merges that stop at the first witness and allocate nothing.
+  // Stop at the first witness and allocate nothing.
   bool Intersects(const IntervalSet& o) const {
     if (empty() || o.empty() || o.ranges_.back().last < ranges_.front().first ||
         ranges_.back().last < o.ranges_.front().first) {
       return false;
     }
-    size_t i = 0, j = 0;
-    while (i < ranges_.size() && j < o.ranges_.size()) {
-      const Range& a = ranges_[i];
-      const Range& b = o.ranges_[j];
-      if (!(a.last < b.first) && !(b.last < a.first)) return true;
-      if (a.last < b.last)
-        ++i;
-      else
-        ++j;
+    const IntervalSet& small = ranges_.size() <= o.ranges_.size() ? *this : o;
+    const IntervalSet& big = &small == this ? o : *this;
+    auto from = big.ranges_.begin();
+    for (const Range& r : small.ranges_) {
+      from = big.FirstEndingAtOrAfter(from, r.first);
+      if (from == big.ranges_.end()) return false;
+      if (!(r.last < from->first)) return true;
     }
     return false;
   }
   bool IsSubsetOf(const IntervalSet& o) const {
-    size_t j = 0;
+    auto from = o.ranges_.begin();
     for (const Range& a : ranges_) {
-      while (j < o.ranges_.size() && o.ranges_[j].last < a.first) ++j;
-      if (j == o.ranges_.size() || a.first < o.ranges_[j].first || o.ranges_[j].last < a.last) {
-        return false;
-      }
+      from = o.FirstEndingAtOrAfter(from, a.first);
+      if (from == o.ranges_.end() || a.first < from->first || from->last < a.last) return false;
     }
     return true;
   }
@@ -142,6 +153,13 @@ class IntervalSet {
   bool operator==(const IntervalSet&) const = default;
 
  private:
+  // The first range at or after `from` whose last member is >= v.
+  typename std::vector<Range>::const_iterator FirstEndingAtOrAfter(
+      typename std::vector<Range>::const_iterator from, const T& v) const {
+    return std::lower_bound(from, ranges_.end(), v,
+                            [](const Range& r, const T& x) { return r.last < x; });
+  }
+
   // Appends r, merging it into the last range when they overlap or touch.
   void AppendCoalescing(const Range& r) {
     if (!ranges_.empty()) {

@@ -384,37 +384,50 @@ bool CubesIntersect(const Cube& a, const Cube& b) {
   return a.svc.Intersects(b.svc) && a.dst.Intersects(b.dst) && a.src.Intersects(b.src);
 }
 
-// Appends a - b for intersecting cubes: the part outside b's sources, then the part inside
-// them but outside b's destinations, then the part inside both but outside b's services.
-void AppendDifference(const Cube& a, const Cube& b, std::vector<Cube>& out) {
-  AddrSet src_outside = a.src.Subtract(b.src);
-  if (!src_outside.empty()) out.push_back({std::move(src_outside), a.dst, a.svc});
-  AddrSet src_inside = a.src.Intersect(b.src);
-
-  AddrSet dst_outside = a.dst.Subtract(b.dst);
-  if (!dst_outside.empty()) out.push_back({src_inside, std::move(dst_outside), a.svc});
-  AddrSet dst_inside = a.dst.Intersect(b.dst);
-
-  ServiceSet svc_outside = a.svc.Subtract(b.svc);
-  if (!svc_outside.empty()) {
-    out.push_back({std::move(src_inside), std::move(dst_inside), std::move(svc_outside)});
+// Splits set a into its parts inside and outside b; a set wholly inside b is moved, not copied.
+template <typename Set>
+void SplitAxis(Set&& a, const Set& b, Set& inside, Set& outside) {
+  if (a.IsSubsetOf(b)) {
+    inside = std::move(a);
+    return;
   }
+  inside = a.Intersect(b);
+  outside = a.Subtract(b);
 }
 
-// Removes cube b from every cube of `cubes`.
-void SubtractCube(std::vector<Cube>& cubes, const Cube& b) {
+// Splits intersecting cubes: appends a - b to `rest` as the part outside b's sources, then the
+// part inside them but outside b's destinations, then the part inside both but outside b's
+// services; appends a & b to `taken` when given.
+void SplitCube(Cube&& a, const Cube& b, std::vector<Cube>& rest, std::vector<Cube>* taken) {
+  AddrSet src_in, src_out;
+  SplitAxis(std::move(a.src), b.src, src_in, src_out);
+  if (!src_out.empty()) rest.push_back({std::move(src_out), a.dst, a.svc});
+
+  AddrSet dst_in, dst_out;
+  SplitAxis(std::move(a.dst), b.dst, dst_in, dst_out);
+  if (!dst_out.empty()) rest.push_back({src_in, std::move(dst_out), a.svc});
+
+  ServiceSet svc_in, svc_out;
+  SplitAxis(std::move(a.svc), b.svc, svc_in, svc_out);
+  if (!svc_out.empty()) rest.push_back({src_in, dst_in, std::move(svc_out)});
+  if (taken) taken->push_back({std::move(src_in), std::move(dst_in), std::move(svc_in)});
+}
+
+// Removes cube b from every cube of `cubes`, appending what it removes to `taken` if given.
+void SubtractCube(std::vector<Cube>& cubes, const Cube& b, std::vector<Cube>* taken) {
   auto first_hit =
       std::find_if(cubes.begin(), cubes.end(), [&](const Cube& a) { return CubesIntersect(a, b); });
   if (first_hit == cubes.end()) return;
-  std::vector<Cube> out;
-  out.reserve(cubes.size() + 2);
+  std::vector<Cube> rest;
+  rest.reserve(cubes.size() + 2);
   for (auto it = cubes.begin(); it != cubes.end(); ++it) {
-    if (it >= first_hit && CubesIntersect(*it, b))
-      AppendDifference(*it, b, out);
-    else
-      out.push_back(std::move(*it));
+    if (it >= first_hit && CubesIntersect(*it, b)) {
+      SplitCube(std::move(*it), b, rest, taken);
+    } else {
+      rest.push_back(std::move(*it));
+    }
   }
-  cubes = std::move(out);
+  cubes = std::move(rest);
 }
 
 template <typename Set>
@@ -427,21 +440,22 @@ Set UnionOfAll(const std::vector<Cube>& cubes, Set Cube::*axis) {
   return Set::FromRanges(std::move(ranges));
 }
 
-size_t HashSet(const AddrSet& s) {
-  size_t h = s.ranges().size();
-  for (const AddrSet::Range& r : s.ranges()) {
-    for (const AddrKey& k : {r.first, r.last}) {
-      uint64_t mixed = static_cast<uint64_t>(k.value) ^ static_cast<uint64_t>(k.value >> 64) ^
-                       (uint64_t(k.space) << 62);
-      h = h * 1000003u ^ std::hash<uint64_t>()(mixed);
-    }
-  }
-  return h;
+size_t HashKey(const AddrKey& k) {
+  return std::hash<uint64_t>()(static_cast<uint64_t>(k.value) ^
+                               static_cast<uint64_t>(k.value >> 64) ^ uint64_t(k.space) << 62);
 }
+size_t HashKey(uint32_t v) { return std::hash<uint32_t>()(v); }
 
-size_t HashSet(const ServiceSet& s) {
-  size_t h = s.ranges().size();
-  for (const ServiceSet::Range& r : s.ranges()) h = h * 1000003u ^ (size_t{r.first} << 24 | r.last);
+// Hashes the size and at most 16 evenly spaced ranges: cheap on aliases of thousands of
+// ranges, and exact comparison follows anyway.
+template <typename Set>
+size_t HashSet(const Set& s) {
+  const auto& ranges = s.ranges();
+  size_t h = ranges.size();
+  size_t step = ranges.size() / 16 + 1;
+  for (size_t i = 0; i < ranges.size(); i += step) {
+    h = (h * 1000003u ^ HashKey(ranges[i].first)) * 1000003u ^ HashKey(ranges[i].last);
+  }
   return h;
 }
 
@@ -449,10 +463,9 @@ size_t HashSet(const ServiceSet& s) {
 // Merging two disjoint cubes that agree on two axes keeps the result disjoint from the rest.
 bool MergeAlong(std::vector<Cube>& cubes, int axis) {
   auto key = [axis](const Cube& c) {
-    size_t src = HashSet(c.src), dst = HashSet(c.dst), svc = HashSet(c.svc);
-    if (axis == 0) return dst * 31 + svc;
-    if (axis == 1) return src * 31 + svc;
-    return src * 31 + dst;
+    if (axis == 0) return HashSet(c.dst) * 31 + HashSet(c.svc);
+    if (axis == 1) return HashSet(c.src) * 31 + HashSet(c.svc);
+    return HashSet(c.src) * 31 + HashSet(c.dst);
   };
   auto same = [axis](const Cube& a, const Cube& b) {
     return (axis == 0 || a.src == b.src) && (axis == 1 || a.dst == b.dst) &&
@@ -511,9 +524,18 @@ PacketSet PacketSet::Subtract(const PacketSet& o) const {
   PacketSet out = *this;
   for (const Cube& b : o.cubes_) {
     if (out.cubes_.empty()) break;
-    SubtractCube(out.cubes_, b);
+    SubtractCube(out.cubes_, b, nullptr);
   }
   return out;
+}
+
+PacketSet PacketSet::SplitOff(const PacketSet& o) {
+  PacketSet taken;
+  for (const Cube& b : o.cubes_) {
+    if (cubes_.empty()) break;
+    SubtractCube(cubes_, b, &taken.cubes_);
+  }
+  return taken;
 }
 
 PacketSet PacketSet::Union(const PacketSet& o) const {

@@ -139,6 +139,9 @@ class PacketSet {
   PacketSet Intersect(const PacketSet& o) const;
   PacketSet Subtract(const PacketSet& o) const;
   PacketSet Union(const PacketSet& o) const;
+  // Moves the part of this set inside `o` out of it: returns this & o and leaves this - o,
+  // in one pass instead of Intersect then Subtract. Evaluate does this for every rule.
+  PacketSet SplitOff(const PacketSet& o);
   // Adds the cubes of `o`, which the caller guarantees to be disjoint from this set (e.g. two
   // decisions of one evaluation). Cheaper than Union.
   void UnionDisjoint(const PacketSet& o);

@@ -184,6 +184,12 @@ TEST(PacketSetTest, AlgebraAgreesWithPointModel) {
     ASSERT_EQ(u.Model(inter), Pointwise(ma, mb, [](bool x, bool y) { return x && y; })) << at;
     ASSERT_EQ(u.Model(diff), Pointwise(ma, mb, [](bool x, bool y) { return x && !y; })) << at;
     ASSERT_EQ(u.Model(both), Pointwise(ma, mb, [](bool x, bool y) { return x || y; })) << at;
+    PacketSet rest = a;
+    PacketSet taken = rest.SplitOff(b);
+    ExpectWellFormed(u, taken, at + " split off");
+    ExpectWellFormed(u, rest, at + " split rest");
+    ASSERT_EQ(u.Model(taken), u.Model(inter)) << at;
+    ASSERT_EQ(u.Model(rest), u.Model(diff)) << at;
     ASSERT_EQ(a.Intersects(b), AnyPoint(u.Model(inter))) << at;
     ASSERT_EQ(a.IsSubsetOf(b), !AnyPoint(u.Model(diff))) << at;
     ASSERT_EQ(a.Equals(b), ma == mb) << at;

@@ -106,10 +106,9 @@ std::vector<Decision> Evaluate(const Chain& chain, const std::string& iif, const
     const PolicyRule& rule = chain.rules[i];
     if (!RuleApplies(rule, iif, oif, state)) continue;
     if (!remaining_bounds.Meets(BoundsOf(rule.match))) continue;
-    PacketSet matched = remaining.Intersect(rule.match);
+    PacketSet matched = remaining.SplitOff(rule.match);
     if (matched.empty()) continue;
 
-    remaining = remaining.Subtract(rule.match);
     // Splitting fragments the rest; merging it back now and then keeps later rules cheap.
     if (remaining.cubes().size() > 2 * compacted_size + 8) {
       remaining.Compact();
