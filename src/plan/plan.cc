@@ -6,11 +6,11 @@
 
 #include "plan/plan.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 namespace bulkhead {
 namespace {

@@ -3,10 +3,10 @@
 
 #include "plan/plan.h"
 
+#include <set>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-
-#include <set>
 
 #include "util/atomic_file.h"
 

@@ -5,9 +5,9 @@
 
 #include "spec/diagnostics.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 namespace bulkhead {
 namespace {

@@ -4,14 +4,14 @@
 // rule targets and cross-references. Both collect every error, each located at the offending key
 // or value, so one run shows the user everything wrong with their file.
 
-#include <fmt/format.h>
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
 #include <utility>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include "spec/spec.h"
 #include "util/atomic_file.h"
@@ -790,6 +790,10 @@ void SpecReader::CheckAdminFrom() {
   for (const Vm& vm : spec_.vms) names.push_back(vm.name);
   for (size_t i = 0; i < admin_from_locs_.size(); ++i) {
     const std::string& name = spec_.firewall.admin_from[i];
+    const Vm* vm = spec_.FindVm(name);
+    if (vm && vm->zone == kOfflineZone) {
+      Error(admin_from_locs_[i], fmt::format("VM '{}' in 'admin_from' is offline", name));
+    }
     if (std::find(names.begin(), names.end(), name) != names.end()) continue;
     Error(admin_from_locs_[i],
           fmt::format("unknown name '{}' in 'admin_from'{}", name, DidYouMeanSuffix(name, names)));

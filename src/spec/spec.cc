@@ -4,9 +4,9 @@
 
 #include "spec/spec.h"
 
-#include <fmt/format.h>
-
 #include <ctime>
+
+#include <fmt/format.h>
 
 namespace bulkhead {
 

@@ -4,9 +4,9 @@
 
 #include "spec/spec.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
+
+#include <gtest/gtest.h>
 
 #include "util/atomic_file.h"
 
@@ -146,6 +146,9 @@ const Case kCases[] = {
      "t.toml:6:10: error: a port must be an integer or a 'first-last' string\n"},
     {"empty_lists_are_fine", "[zones.z]\negress = []\n[vms.a]\nzone = \"z\"\nshared_folders = []\n",
      ""},
+    {"admin_from_offline",
+     "[firewall]\nadmin_from = [\"vault\"]\n[vms.vault]\nzone = \"offline\"\n",
+     "t.toml:4:15: error: VM 'vault' in 'admin_from' is offline\n"},
 };
 
 TEST(ParseSpec, EachBadInputGetsItsDiagnostic) {
