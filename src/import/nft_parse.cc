@@ -221,11 +221,13 @@ class StructureParser {
 
   void Table() {
     NftTable table;
-    table.family = Next().text;
+    const Token& first = Next();
+    // "table filter { ... }" leaves the family out: nft then means ip.
+    table.family = At(Token::Kind::kLBrace) ? "ip" : first.text;
+    table.name = At(Token::Kind::kLBrace) ? first.text : Next().text;
     if (table.family != "ip" && table.family != "ip6" && table.family != "inet") {
-      Error(tokens_[pos_ - 1], Unsupported("table " + table.family));
+      Error(first, Unsupported("table " + table.family));
     }
-    table.name = Next().text;
     if (!Expect(Token::Kind::kLBrace, "{")) return;
     while (SkipEnds(), !At(Token::Kind::kRBrace) && !At(Token::Kind::kEof)) TableItem(table);
     Expect(Token::Kind::kRBrace, "}");
@@ -341,7 +343,8 @@ struct Match {
   IfaceMatch oif;
   StateMatch state = StateMatch::kAny;
   PacketSet packets = PacketSet::All();
-  bool never = false;  // no packet the model knows can match
+  bool never = false;    // no packet the model knows can match
+  bool inexact = false;  // interface wildcards met that cannot be intersected exactly
 
   bool PacketOnly() const { return iif.IsAny() && oif.IsAny() && state == StateMatch::kAny; }
 };
@@ -375,22 +378,26 @@ bool Listed(const std::vector<std::string>& names, const std::string& n) {
   return std::find(names.begin(), names.end(), n) != names.end();
 }
 
-// The conjunction of two interface matches; nullopt when no interface satisfies both.
-std::optional<IfaceMatch> ConjoinIface(const IfaceMatch& a, const IfaceMatch& b) {
+// The conjunction of two interface matches; nullopt when no interface satisfies both. A
+// wildcard ("vbox*") in the list being filtered cannot be intersected exactly: `inexact`.
+std::optional<IfaceMatch> ConjoinIface(const IfaceMatch& a, const IfaceMatch& b, bool& inexact) {
   if (a.IsAny()) return b;
   if (b.IsAny()) return a;
-  if (!a.negated && b.negated) return ConjoinIface(b, a);
-  IfaceMatch out;
   if (a.negated && b.negated) {
-    out = a;
+    IfaceMatch out = a;
     for (const std::string& n : b.names) {
       if (!Listed(out.names, n)) out.names.push_back(n);
     }
     return out;
   }
-  // a positive list, or a negated one, filtering b's positive list.
-  for (const std::string& n : b.names) {
-    if (Listed(a.names, n) != a.negated) out.names.push_back(n);
+  // Filter a positive list by the other match; prefer filtering the list without wildcards.
+  bool swap = b.negated || (HasWildcard(b) && !a.negated && !HasWildcard(a));
+  const IfaceMatch& filter = swap ? b : a;
+  const IfaceMatch& list = swap ? a : b;
+  if (HasWildcard(list)) inexact = true;
+  IfaceMatch out;
+  for (const std::string& n : list.names) {
+    if (filter.Matches(n)) out.names.push_back(n);
   }
   if (out.names.empty()) return std::nullopt;
   return out;
@@ -399,11 +406,12 @@ std::optional<IfaceMatch> ConjoinIface(const IfaceMatch& a, const IfaceMatch& b)
 Match Conjoin(const Match& a, const Match& b) {
   Match out;
   if (a.never || b.never) return {.never = true};
-  std::optional<IfaceMatch> iif = ConjoinIface(a.iif, b.iif);
-  std::optional<IfaceMatch> oif = ConjoinIface(a.oif, b.oif);
+  out.inexact = a.inexact || b.inexact;
+  std::optional<IfaceMatch> iif = ConjoinIface(a.iif, b.iif, out.inexact);
+  std::optional<IfaceMatch> oif = ConjoinIface(a.oif, b.oif, out.inexact);
   bool states_clash =
       a.state != StateMatch::kAny && b.state != StateMatch::kAny && a.state != b.state;
-  if (!iif || !oif || states_clash) return {.never = true};
+  if (!iif || !oif || states_clash) return {.never = true, .inexact = out.inexact};
   out.iif = *iif;
   out.oif = *oif;
   out.state = a.state != StateMatch::kAny ? a.state : b.state;
@@ -591,10 +599,13 @@ class RuleParser {
 
   void Iface(const Token& t, const std::string& w) {
     bool negated = Negation();
-    IfaceMatch m{{}, negated};
-    for (const Token& v : Values()) m.names.push_back(v.text);
-    if (m.names.empty()) return Fail(t, Unsupported(w + " {}"));
-    (w[0] == 'i' ? rule_.match.iif : rule_.match.oif) = m;
+    Match m;
+    IfaceMatch& side = w[0] == 'i' ? m.iif : m.oif;
+    side.negated = negated;
+    for (const Token& v : Values()) side.names.push_back(v.text);
+    if (side.names.empty()) return Fail(t, Unsupported(w + " {}"));
+    rule_.match = Conjoin(rule_.match, m);
+    if (rule_.match.inexact) Fail(t, Unsupported("interface wildcards in one rule"));
   }
 
   void Meta(const Token& t) {
@@ -807,6 +818,10 @@ class Flattener {
     stack_.push_back(name);
     for (const Rule& r : chains_.at(name)) {
       Match m = Conjoin(cur, r.match);
+      if (m.inexact) {
+        diags_.Error(file_, r.loc, Unsupported("interface wildcards across a jump"));
+        continue;
+      }
       if (m.never) continue;
       if (!Step(r, m, cur)) break;
     }

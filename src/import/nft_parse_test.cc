@@ -127,7 +127,7 @@ TEST(ParseNftables, RenderedHostLocksTheHostDown) {
 }
 
 TEST(ParseNftables, InlinesJumpsGotosAndReturns) {
-  Policy p = MustParse(R"(table ip filter {
+  Policy p = MustParse(R"(table filter {
   set admins { type ipv4_addr; flags interval; elements = { 10.0.0.0/30, 10.0.1.5-10.0.1.9 } }
   chain input {
     type filter hook input priority 0; policy accept;
@@ -162,7 +162,7 @@ TEST(ParseNftables, InlinesJumpsGotosAndReturns) {
   // goto does not come back: the policy decides, not the icmp rule.
   EXPECT_EQ(decide("eth1", "10.9.9.9", IcmpType(kProtoIcmp, 8)).second,
             "iifname { \"eth1\", \"eth2\" } goto from_dmz");
-  // table ip: IPv6 never reaches these chains.
+  // A table without family is an ip table: IPv6 never reaches these chains.
   PacketSet v6 = PacketSet::Of(AddrsOf(A("2001:db8::1")), AddrsOf(A("2001:db8::2")), AllServices());
   ASSERT_FALSE(in.rules.empty());
   for (const PolicyRule& r : in.rules) EXPECT_FALSE(r.match.Intersects(v6)) << r.origin.text;
@@ -216,6 +216,8 @@ TEST(ParseNftables, RefusesWhatItCannotModelWithLineAndColumn) {
        "table ip t {\n  chain c {\n    type filter hook input priority 0;\n"
        "    ip saddr 10.0.0.300 drop\n  }\n}\n",
        "t.nft:4:14: error: invalid IPv4 address '10.0.0.300'\n"},
+      {"bridge table", "table bridge t {\n}\n",
+       "t.nft:1:7: error: unsupported nftables expression 'table bridge'\n"},
       {"map", "table ip t {\n  map m { type ipv4_addr : verdict; }\n}\n",
        "t.nft:2:3: error: unsupported nftables expression 'map'\n"},
       {"skgid with drop",
@@ -232,6 +234,40 @@ TEST(ParseNftables, RefusesWhatItCannotModelWithLineAndColumn) {
     EXPECT_FALSE(ParseNftables("t.nft", c.text, p, diags));
     EXPECT_EQ(diags.Format(), c.diagnostics);
   }
+}
+
+TEST(ParseNftables, IntersectsInterfaceWildcardsWhereExact) {
+  Policy p = MustParse(R"(table inet t {
+  chain forward {
+    type filter hook forward priority 0; policy drop;
+    iifname "vbox*" jump from_vbox
+  }
+  chain from_vbox {
+    iifname { "vboxnet0", "eth0" } oifname != "wan*" accept
+  }
+}
+)");
+  ASSERT_EQ(p.forward.rules.size(), 1u);
+  EXPECT_EQ(p.forward.rules[0].iif.names, std::vector<std::string>{"vboxnet0"});
+  EXPECT_EQ(p.forward.rules[0].oif.names, std::vector<std::string>{"wan*"});
+  EXPECT_TRUE(p.forward.rules[0].oif.negated);
+
+  Policy q;
+  Diagnostics diags;
+  EXPECT_FALSE(ParseNftables("t.nft", R"(table inet t {
+  chain forward {
+    type filter hook forward priority 0; policy drop;
+    iifname "vbox*" jump inner
+  }
+  chain inner {
+    iifname "vboxnet*" accept
+  }
+}
+)",
+                             q, diags));
+  EXPECT_EQ(diags.Format(),
+            "t.nft:7:5: error: unsupported nftables expression 'interface wildcards across a "
+            "jump'\n");
 }
 
 TEST(ParseNftables, NatChainsAreReadAndIgnored) {
