@@ -425,6 +425,8 @@ struct NamedValue {
   int value;
 };
 
+constexpr uint8_t kProtoSctp = 132;
+
 constexpr NamedValue kProtocols[] = {
     {"icmp", kProtoIcmp},
     {"igmp", 2},
@@ -436,7 +438,7 @@ constexpr NamedValue kProtocols[] = {
     {"ah", 51},
     {"icmpv6", kProtoIcmpV6},
     {"ipv6-icmp", kProtoIcmpV6},
-    {"sctp", 132},
+    {"sctp", kProtoSctp},
     {"udplite", 136},
 };
 
@@ -478,7 +480,13 @@ class RuleParser {
     rule_ = Rule{};
     rule_.loc = st[0].loc;
     std::string comment;
+    th_ = nullptr;
+    port_protocols_only_ = false;
     while (ok_ && i_ < st.size()) Expression(comment);
+    // th reads the bytes where a port would be in any protocol: exact only for those with ports.
+    if (ok_ && th_ != nullptr && !port_protocols_only_) {
+      Fail(*th_, Unsupported("th dport without meta l4proto tcp, udp or sctp"));
+    }
     if (!ok_) return std::nullopt;
     rule_.origin = {file_, st[0].loc.line, "", comment.empty() ? Text(st) : comment};
     return rule_;
@@ -628,6 +636,8 @@ class RuleParser {
       s = s.Union(Proto(static_cast<uint8_t>(*p)));
     }
     if (negated) s = AllServices().Subtract(s);
+    ServiceSet with_ports = Proto(kProtoTcp).Union(Proto(kProtoUdp)).Union(Proto(kProtoSctp));
+    if (s.IsSubsetOf(with_ports)) port_protocols_only_ = true;
     Constrain(f ? PacketSet::Of(AllAddrs(*f), AllAddrs(*f), s) : ServicePackets(s));
     (void)t;
   }
@@ -721,10 +731,11 @@ class RuleParser {
   void Ports(const Token& t) {
     const Token& key = Take();
     if (!key.Is("dport")) return Fail(t, Unsupported(t.text + " " + key.text));
-    // th dport: the destination port of any transport protocol that has one.
-    std::vector<uint8_t> protos = t.Is("tcp")   ? std::vector<uint8_t>{kProtoTcp}
-                                  : t.Is("udp") ? std::vector<uint8_t>{kProtoUdp}
-                                                : std::vector<uint8_t>{kProtoTcp, kProtoUdp, 132};
+    if (t.Is("th")) th_ = &t;
+    std::vector<uint8_t> protos = t.Is("tcp") ? std::vector<uint8_t>{kProtoTcp}
+                                  : t.Is("udp")
+                                      ? std::vector<uint8_t>{kProtoUdp}
+                                      : std::vector<uint8_t>{kProtoTcp, kProtoUdp, kProtoSctp};
     bool negated = Negation();
     ServiceSet s;
     for (const Token& v : Values()) {
@@ -789,6 +800,8 @@ class RuleParser {
   size_t i_ = 0;
   bool ok_ = true;
   Rule rule_;
+  const Token* th_ = nullptr;         // a "th dport" of this rule
+  bool port_protocols_only_ = false;  // a meta l4proto of this rule allows only tcp, udp, sctp
 };
 
 // ---- Inlining chains into the Policy ---------------------------------------------------------

@@ -176,7 +176,7 @@ table inet t {
     policy drop
     ct state { established, related } accept
     oifname != "wan0" icmpv6 type { echo-request, 135 } accept
-    ct state new ip6 daddr 2001:db8::/32 meta nfproto ipv6 th dport 53 accept
+    ct state new ip6 daddr 2001:db8::/32 meta l4proto { tcp, udp } th dport 53 accept
   }
 }
 )");
@@ -216,6 +216,11 @@ TEST(ParseNftables, RefusesWhatItCannotModelWithLineAndColumn) {
        "table ip t {\n  chain c {\n    type filter hook input priority 0;\n"
        "    ip saddr 10.0.0.300 drop\n  }\n}\n",
        "t.nft:4:14: error: invalid IPv4 address '10.0.0.300'\n"},
+      {"th without l4proto",
+       "table ip t {\n  chain c {\n    type filter hook input priority 0;\n"
+       "    ip saddr 10.0.0.1 th dport 53 accept\n  }\n}\n",
+       "t.nft:4:23: error: unsupported nftables expression 'th dport without meta l4proto tcp, "
+       "udp or sctp'\n"},
       {"bridge table", "table bridge t {\n}\n",
        "t.nft:1:7: error: unsupported nftables expression 'table bridge'\n"},
       {"map", "table ip t {\n  map m { type ipv4_addr : verdict; }\n}\n",
