@@ -133,6 +133,7 @@ struct NftChain {
   SourceLoc loc;
   std::string type;  // "filter", "nat", "route"; empty for a regular chain
   std::string hook;
+  int priority = 0;
   std::optional<Action> policy;
   SourceLoc policy_loc;
   std::vector<Tokens> rules;
@@ -151,6 +152,16 @@ struct NftTable {
     return nullptr;
   }
 };
+
+std::optional<long> Number(std::string_view s) {
+  if (s.empty() || s.size() > 9) return std::nullopt;
+  long v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
 
 std::string Unsupported(const std::string& what) {
   return fmt::format("unsupported nftables expression '{}'", what);
@@ -316,6 +327,28 @@ class StructureParser {
     }
     chain.type = st[1].text;
     chain.hook = st[3].text;
+    if (st.size() >= 6 && st[4].Is("priority")) chain.priority = Priority(st, 5);
+  }
+
+  // "filter", "-150", "filter + 10": the order of base chains on one hook.
+  int Priority(const Tokens& st, size_t i) {
+    static const std::map<std::string, int> kNames = {{"raw", -300},    {"mangle", -150},
+                                                      {"dstnat", -100}, {"filter", 0},
+                                                      {"security", 50}, {"srcnat", 100}};
+    auto named = kNames.find(st[i].text);
+    std::string number = st[i].text;
+    int sign = number.empty() || number[0] != '-' ? 1 : -1;
+    std::optional<long> n = Number(sign < 0 ? number.substr(1) : number);
+    if (named == kNames.end() && !n) {
+      Error(st[i], Unsupported("priority " + st[i].text));
+      return 0;
+    }
+    int base = named != kNames.end() ? named->second : sign * static_cast<int>(*n);
+    if (i + 2 < st.size() && (st[i + 1].Is("+") || st[i + 1].Is("-"))) {
+      int offset = static_cast<int>(Number(st[i + 2].text).value_or(0));
+      base += st[i + 1].Is("+") ? offset : -offset;
+    }
+    return base;
   }
 
   void ChainPolicy(NftChain& chain, const Tokens& st) {
@@ -454,16 +487,6 @@ std::optional<int> Lookup(const NamedValue (&table)[N], std::string_view name) {
     if (name == v.name) return v.value;
   }
   return std::nullopt;
-}
-
-std::optional<long> Number(std::string_view s) {
-  if (s.empty() || s.size() > 9) return std::nullopt;
-  long v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
 }
 
 // Turns the tokens of one rule into a Rule, given the sets of its table.
@@ -926,13 +949,6 @@ ParsedChains ParseRules(const std::string& file, const std::string& source, cons
   return out;
 }
 
-Chain* HookChain(Policy& policy, const std::string& hook) {
-  if (hook == "input") return &policy.input;
-  if (hook == "forward") return &policy.forward;
-  if (hook == "output") return &policy.output;
-  return nullptr;
-}
-
 Match TableCondition(const NftTable& table) {
   Match m;
   if (table.family == "ip") m.packets = FamilyPackets(Family::kV4);
@@ -940,29 +956,85 @@ Match TableCondition(const NftTable& table) {
   return m;
 }
 
-void LowerTable(const std::string& file, const std::string& source, const NftTable& table,
-                Policy& policy, std::map<std::string, bool>& seen_hooks, Diagnostics& diags) {
-  ParsedChains chains = ParseRules(file, source, table, policy.names, diags);
-  Flattener flattener(file, chains, diags);
+// One filter base chain, with the parsed rules of its table.
+struct BaseChain {
+  const NftTable* table;
+  const NftChain* chain;
+  const ParsedChains* rules;
+};
+
+Provenance PolicyOrigin(const std::string& file, const NftChain& c) {
+  SourceLoc at = c.policy ? c.policy_loc : c.loc;
+  return {file, at.line, "",
+          fmt::format("policy {} of chain '{}'", ActionName(c.policy.value_or(Action::kAccept)),
+                      c.name)};
+}
+
+// The base chains of one hook, in priority order: a packet must be accepted by each in turn
+// (a chain of an ip or ip6 table only sees its own family). Accepting rules of one chain are
+// expanded into the next chains, conjoined with their match.
+class HookSequence {
+ public:
+  HookSequence(const std::string& file, std::vector<BaseChain> chains, Diagnostics& diags)
+      : file_(file), chains_(std::move(chains)), diags_(diags) {}
+
+  void Run(const std::string& hook, Chain& out) {
+    hook_ = hook;
+    auto [action, origin] = Sequence(0, Match{}, out.rules);
+    out.default_action = action;
+    out.default_origin = origin;
+    if (origin.text.empty()) out.default_origin = {file_, 0, "", "no chain on hook " + hook};
+  }
+
+ private:
+  using Outcome = std::pair<Action, Provenance>;
+
+  // Appends the rules that decide the packets of `cond` in chains i.. and returns what
+  // happens to the packets none of them decides.
+  Outcome Sequence(size_t i, const Match& cond, std::vector<PolicyRule>& out) {
+    if (i == chains_.size()) return {Action::kAccept, {}};  // no later chain: accepted
+    const BaseChain& b = chains_[i];
+    Action policy = b.chain->policy.value_or(Action::kAccept);
+    Match mine = Conjoin(cond, TableCondition(*b.table));
+    std::vector<PolicyRule> rules;
+    Flattener(file_, *b.rules, diags_).Run(b.chain->name, mine, policy, rules);
+    for (PolicyRule& r : rules) Close(i, std::move(r), out);
+    if (b.table->family != "inet" && !mine.never) {
+      Close(i,
+            {mine.iif, mine.oif, mine.state, mine.packets, policy, PolicyOrigin(file_, *b.chain)},
+            out);
+      return Sequence(i + 1, cond, out);
+    }
+    if (policy == Action::kAccept) return Sequence(i + 1, cond, out);
+    return {policy, PolicyOrigin(file_, *b.chain)};
+  }
+
+  // Emits a rule of chain i; an accepting one first goes through the later chains.
+  void Close(size_t i, PolicyRule r, std::vector<PolicyRule>& out) {
+    if (r.action != Action::kAccept || i + 1 == chains_.size()) return out.push_back(std::move(r));
+    Match m{r.iif, r.oif, r.state, r.match};
+    auto [action, origin] = Sequence(i + 1, m, out);
+    // Accepted for want of a later chain that sees it: the accepting rule decided.
+    if (origin.text.empty()) origin = r.origin;
+    out.push_back({r.iif, r.oif, r.state, r.match, action, origin});
+  }
+
+  const std::string& file_;
+  std::vector<BaseChain> chains_;
+  Diagnostics& diags_;
+  std::string hook_;
+};
+
+void CollectBaseChains(const std::string& file, const NftTable& table, const ParsedChains& rules,
+                       std::map<std::string, std::vector<BaseChain>>& hooks, Diagnostics& diags) {
   for (const NftChain& c : table.chains) {
     if (c.type != "filter") continue;
-    Chain* chain = HookChain(policy, c.hook);
-    if (chain == nullptr) {
+    if (c.hook != "input" && c.hook != "forward" && c.hook != "output") {
       diags.Warning(file, c.loc,
                     fmt::format("chain '{}' on hook '{}' is not analysed", c.name, c.hook));
       continue;
     }
-    if (seen_hooks[c.hook]) {
-      diags.Error(file, c.loc, Unsupported("second filter chain on hook " + c.hook));
-      continue;
-    }
-    seen_hooks[c.hook] = true;
-    chain->default_action = c.policy.value_or(Action::kAccept);
-    SourceLoc at = c.policy ? c.policy_loc : c.loc;
-    chain->default_origin = {
-        file, at.line, "",
-        fmt::format("policy {} of chain '{}'", ActionName(chain->default_action), c.name)};
-    flattener.Run(c.name, TableCondition(table), chain->default_action, chain->rules);
+    hooks[c.hook].push_back({&table, &c, &rules});
   }
 }
 
@@ -974,8 +1046,22 @@ bool ParseNftables(const std::string& file_name, const std::string& text, Policy
   policy.engine = "nftables";
   StructureParser structure(file_name, Tokenizer(text).Run(), diags);
   std::vector<NftTable> tables = structure.Run();
-  std::map<std::string, bool> seen_hooks;
-  for (const NftTable& t : tables) LowerTable(file_name, text, t, policy, seen_hooks, diags);
+  std::vector<ParsedChains> parsed;
+  parsed.reserve(tables.size());
+  std::map<std::string, std::vector<BaseChain>> hooks;
+  for (const NftTable& t : tables) {
+    parsed.push_back(ParseRules(file_name, text, t, policy.names, diags));
+    CollectBaseChains(file_name, t, parsed.back(), hooks, diags);
+  }
+  for (auto& [hook, chains] : hooks) {
+    std::stable_sort(chains.begin(), chains.end(), [](const BaseChain& a, const BaseChain& b) {
+      return a.chain->priority < b.chain->priority;
+    });
+    Chain& out = hook == "input"     ? policy.input
+                 : hook == "forward" ? policy.forward
+                                     : policy.output;
+    HookSequence(file_name, chains, diags).Run(hook, out);
+  }
   for (size_t i = errors_before; i < diags.list().size(); ++i) {
     if (diags.list()[i].severity == Severity::kError) return false;
   }

@@ -275,6 +275,51 @@ TEST(ParseNftables, IntersectsInterfaceWildcardsWhereExact) {
             "jump'\n");
 }
 
+TEST(ParseNftables, ChainsOnOneHookMustAllAccept) {
+  Policy p = MustParse(R"(table inet late {
+  chain late_in {
+    type filter hook input priority filter; policy drop;
+    tcp dport { 22, 23 } accept comment "ssh"
+  }
+}
+table ip early {
+  chain early_in {
+    type filter hook input priority filter - 10; policy accept;
+    tcp dport 23 drop comment "no telnet"
+  }
+}
+table ip last4 {
+  chain last4_in {
+    type filter hook input priority 10; policy drop;
+    ip saddr 10.0.0.0/8 accept comment "lan"
+  }
+}
+)");
+  auto decide = [&](const char* src, const char* dst, uint16_t port) {
+    return Decide(p.input, "eth0", "", Packet(src, dst, Ports(kProtoTcp, port, port)));
+  };
+  EXPECT_EQ(decide("10.1.1.1", "10.0.0.1", 23).second, "no telnet");
+  EXPECT_EQ(decide("10.1.1.1", "10.0.0.1", 22),
+            std::make_pair(Action::kAccept, std::string("lan")));
+  EXPECT_EQ(decide("192.0.2.1", "10.0.0.1", 22).second, "policy drop of chain 'last4_in'");
+  // IPv6 passes by both ip tables: only the inet chain judges it.
+  EXPECT_EQ(decide("2001:db8::1", "2001:db8::2", 23),
+            std::make_pair(Action::kAccept, std::string("ssh")));
+  EXPECT_EQ(decide("2001:db8::1", "2001:db8::2", 80).second, "policy drop of chain 'late_in'");
+}
+
+TEST(ParseNftables, AnIpTableLeavesIpv6Unfiltered) {
+  Policy p = MustParse(
+      "table ip t {\n  chain c {\n"
+      "    type filter hook input priority 0; policy drop;\n  }\n}\n");
+  EXPECT_EQ(Decide(p.input, "eth0", "", Packet("192.0.2.1", "192.0.2.2", AllServices())).first,
+            Action::kDrop);
+  auto [action, by] =
+      Decide(p.input, "eth0", "", Packet("2001:db8::1", "2001:db8::2", AllServices()));
+  EXPECT_EQ(action, Action::kAccept);
+  EXPECT_EQ(by, "no chain on hook input");
+}
+
 TEST(ParseNftables, NatChainsAreReadAndIgnored) {
   Policy p = MustParse(
       "table ip nat {\n  chain post {\n"
