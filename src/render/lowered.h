@@ -62,7 +62,8 @@ struct LoweredFilter {
   std::vector<LoweredInterface> interfaces;  // host-only first, then Plan::networks order
 };
 
-// Rules emitted per interface, in this order: DHCP to the firewall (udp 67), DNS to the firewall
+// Rules emitted per interface, in this order: DHCP to the firewall (udp 67; not on the host-only
+// network, where the host's address is static), DNS to the firewall
 // (udp and tcp 53) when the zone and the firewall allow it, the admin interface when the network
 // is in firewall.admin_from, a block of anything else to the firewall itself, then the egress
 // rules in force on `today` in declared order. `admin_port` is 443 for pfSense, 22 for nftables.
