@@ -16,14 +16,16 @@ const char* ActionName(Action a);  // "accept", "drop", "reject"
 
 // Where a rule came from: a file position and the text a human recognises it by.
 struct Provenance {
-  std::string file;     // "out/nftables/nftables.conf", "config.xml"
-  int line = 0;         // 1-based, 0 when not known (XML input uses `path`)
-  std::string path;     // XML element path, e.g. "filter/rule[12]"; empty for text input
-  std::string text;     // the rule as written, or its pfSense descr / nft comment
+  std::string file;           // "out/nftables/nftables.conf", "config.xml"
+  int line = 0;               // 1-based, 0 when not known (XML input uses `path`)
+  std::string path;           // XML element path, e.g. "filter/rule[12]"; empty for text input
+  std::string text;           // the rule as written, or its pfSense descr / nft comment
   std::string Where() const;  // "nftables.conf:42" or "config.xml: filter/rule[12]"
 };
 
 // Interface names a rule applies to. Empty `names` means any interface; `negated` inverts.
+// A name ending in '*' matches every interface name starting with the rest ("vbox*"), as in
+// nft. Listed names never match the empty interface (a hook without one); negated ones do.
 struct IfaceMatch {
   std::vector<std::string> names;
   bool negated = false;
