@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Run {
+struct Result {
   int code = -1;
   std::string out;
   std::string err;
@@ -49,7 +49,7 @@ class CliTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Runs the binary with `args` (already shell-quoted where needed).
-  Run Bulkhead(const std::string& args) {
+  Result Bulkhead(const std::string& args) {
     fs::path out = dir_ / "stdout", err = dir_ / "stderr";
     std::string cmd = std::string(BULKHEAD_BINARY) + " " + args + " >" + out.string() + " 2>" +
                       err.string();
@@ -63,7 +63,7 @@ class CliTest : public ::testing::Test {
 
   // Renders every target of the example into dir_/out.
   void RenderExample() {
-    Run r = Bulkhead("render " + Example() + " --target all -o " + (dir_ / "out").string());
+    Result r = Bulkhead("render " + Example() + " --target all -o " + (dir_ / "out").string());
     ASSERT_EQ(r.code, 0) << r.err;
   }
 
@@ -71,25 +71,25 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, CheckAcceptsTheExample) {
-  Run r = Bulkhead("check " + Example());
+  Result r = Bulkhead("check " + Example());
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("ok (6 VMs"));
 }
 
 TEST_F(CliTest, VerifyAgreesForPfsense) {
-  Run r = Bulkhead("verify " + Example());
+  Result r = Bulkhead("verify " + Example());
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("verified"));
 }
 
 TEST_F(CliTest, VerifyAgreesForNftables) {
-  Run r = Bulkhead("verify " + Example() + " --engine nftables");
+  Result r = Bulkhead("verify " + Example() + " --engine nftables");
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("verified"));
 }
 
 TEST_F(CliTest, VerifyJsonListsTheMatrix) {
-  Run r = Bulkhead("verify --json " + Example());
+  Result r = Bulkhead("verify --json " + Example());
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"agree\": true"));
   EXPECT_THAT(r.out, HasSubstr("\"from\": \"browser\""));
@@ -97,7 +97,7 @@ TEST_F(CliTest, VerifyJsonListsTheMatrix) {
 
 // The example's matrix, as its comments describe it.
 TEST_F(CliTest, ExampleMatrixShowsTheDeclaredPolicy) {
-  Run r = Bulkhead("verify " + Example());
+  Result r = Bulkhead("verify " + Example());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("-> internet"));
   EXPECT_THAT(r.out, HasSubstr("tcp 80,443; udp 443"));     // browser
@@ -116,7 +116,7 @@ TEST_F(CliTest, VerifyCatchesAnExtraAcceptInNftables) {
   text.insert(at, "tcp dport 25 accept comment \"mail out\"\n\t\t");
   Spit(conf, text);
 
-  Run r = Bulkhead("verify " + Example() + " --engine nftables --from " +
+  Result r = Bulkhead("verify " + Example() + " --engine nftables --from " +
                    (dir_ / "out").string());
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("passes but not declared: tcp 25"));
@@ -140,7 +140,7 @@ TEST_F(CliTest, VerifyCatchesARuleMovedAboveAnotherInPfsense) {
   text.insert(filter + std::string("<filter>").size(), rule);
   Spit(conf, text);
 
-  Run r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  Result r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("declared but blocked"));
   EXPECT_THAT(r.out, HasSubstr("filter/rule[1]"));
@@ -156,7 +156,7 @@ TEST_F(CliTest, VerifyCatchesANatAdapterLeftOnAVm) {
   text.replace(at, wired.size(), "want browser nic2 nat");
   Spit(script, text);
 
-  Run r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  Result r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("bypasses the firewall"));
 }
@@ -166,7 +166,7 @@ TEST_F(CliTest, BadSpecExitsTwoWithEveryError) {
   Spit(bad,
        "[host]\nphysical_nic = \"eth0\"\n[zones.work]\n[vms.a]\nzone = \"wrok\"\n"
        "[vms.b]\nzone = \"work\"\ncpus = \"two\"\n");
-  Run r = Bulkhead("check " + bad.string());
+  Result r = Bulkhead("check " + bad.string());
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("bad.toml:5:8: error: unknown zone 'wrok' (did you mean 'work'?)"));
   EXPECT_THAT(r.err, HasSubstr("bad.toml:8:"));
@@ -185,7 +185,7 @@ TEST_F(CliTest, RenderWritesEachTargetWholeAndReplacesStaleFiles) {
 }
 
 TEST_F(CliTest, UnknownSubcommandIsAUsageError) {
-  Run r = Bulkhead("frobnicate");
+  Result r = Bulkhead("frobnicate");
   EXPECT_EQ(r.code, 2);
 }
 

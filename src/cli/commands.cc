@@ -28,15 +28,15 @@ void PrintDiagnostics(const Diagnostics& diags, const std::string& source) {
   if (!diags.list().empty()) std::fputs(diags.Format(source).c_str(), stderr);
 }
 
-bool Load(const std::string& file, Spec& spec, Plan& plan) {
+Date TodayOf(const CommonOptions& opts) { return opts.today ? *opts.today : Today(); }
+
+bool Load(const std::string& file, const CommonOptions& opts, Spec& spec, Plan& plan) {
   Diagnostics diags;
-  bool ok = ReadSpec(file, spec, diags);
+  bool ok = ReadSpec(file, spec, diags, TodayOf(opts));
   if (ok) ok = MakePlan(spec, plan, diags);
   PrintDiagnostics(diags, spec.text);
   return ok;
 }
-
-Date TodayOf(const CommonOptions& opts) { return opts.today ? *opts.today : Today(); }
 
 void Print(const std::string& text) { std::fputs(text.c_str(), stdout); }
 
@@ -199,7 +199,7 @@ std::optional<Date> ParseDate(const std::string& text) {
 ExitCode RunCheck(const std::string& file, const CommonOptions& opts) {
   Spec spec;
   Plan plan;
-  if (!Load(file, spec, plan)) return ExitCode::kBadInput;
+  if (!Load(file, opts, spec, plan)) return ExitCode::kBadInput;
   size_t rules = spec.host.egress.size();
   for (const Zone& z : spec.zones) rules += z.egress.size();
   if (opts.json) {
@@ -218,7 +218,7 @@ ExitCode RunCheck(const std::string& file, const CommonOptions& opts) {
 ExitCode RunPlan(const std::string& file, const CommonOptions& opts) {
   Spec spec;
   Plan plan;
-  if (!Load(file, spec, plan)) return ExitCode::kBadInput;
+  if (!Load(file, opts, spec, plan)) return ExitCode::kBadInput;
   Print(opts.json ? PlanJson(spec, plan).dump(2) + "\n" : PlanText(spec, plan));
   return ExitCode::kOk;
 }
@@ -227,7 +227,7 @@ ExitCode RunRender(const std::string& file, const std::vector<std::string>& targ
                    const std::string& out_dir, const CommonOptions& opts) {
   Spec spec;
   Plan plan;
-  if (!Load(file, spec, plan)) return ExitCode::kBadInput;
+  if (!Load(file, opts, spec, plan)) return ExitCode::kBadInput;
   std::vector<std::string> written = RenderTargets(spec, plan, TodayOf(opts), targets, out_dir);
   if (written.empty()) return ExitCode::kBadInput;
   if (opts.json) {
@@ -242,7 +242,7 @@ ExitCode RunVerify(const std::string& file, const std::string& engine_name,
                    const std::string& from_dir, const CommonOptions& opts) {
   Spec spec;
   Plan plan;
-  if (!Load(file, spec, plan)) return ExitCode::kBadInput;
+  if (!Load(file, opts, spec, plan)) return ExitCode::kBadInput;
   FirewallEngine engine = EngineOf(spec, engine_name);
   std::string engine_target = engine == FirewallEngine::kPfsense ? "pfsense" : "nftables";
 

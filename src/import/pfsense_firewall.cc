@@ -92,7 +92,7 @@ int SlotOf(const std::string& device) {
   for (const char* prefix : {"vtnet", "em"}) {
     std::string p = prefix;
     if (device.rfind(p, 0) != 0) continue;
-    if (auto n = ParseInt(device.substr(p.size()), 64)) return *n + 1;
+    if (auto n = ParseInt(device.substr(p.size()), 4095)) return *n + 1;
   }
   return 0;
 }

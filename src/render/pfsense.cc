@@ -39,16 +39,6 @@ void AddDescr(Node parent, const std::string& text) {
   parent.append_child("descr").append_child(pugi::node_cdata).set_value(text.c_str());
 }
 
-// "080027A1B2C3" -> "08:00:27:a1:b2:c3", as pfSense's DHCP pages write MACs.
-std::string ColonMac(const std::string& mac) {
-  std::string out;
-  for (size_t i = 0; i < mac.size(); ++i) {
-    if (i > 0 && i % 2 == 0) out += ':';
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(mac[i])));
-  }
-  return out;
-}
-
 // pfSense accepts [A-Za-z0-9_], at most 31 characters, not all digits, and not the name of a
 // protocol or service; prefixing such names keeps them valid and recognisable.
 std::string PfsenseName(const std::string& name) {
@@ -172,7 +162,7 @@ void ConfigWriter::AddDhcp(Node root) {
     for (const PlannedVm& vm : plan_.vms) {
       if (vm.network != static_cast<int>(i)) continue;
       Node map = Add(d, "staticmap");
-      Add(map, "mac", ColonMac(vm.mac));
+      Add(map, "mac", MacWithColons(vm.mac));
       Add(map, "ipaddr", vm.address.ToString());
       Add(map, "hostname", vm.name);
     }
