@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -16,8 +17,11 @@
 namespace bulkhead {
 namespace {
 
+// One filter a packet crosses. `forward` decides first packets, `reply` the replies coming back
+// the other way; both are the same chain, cut down to the rules that can apply (ChainCache).
 struct Stage {
-  const Chain* chain;
+  const Chain* forward;
+  const Chain* reply;
   std::string iif;
   std::string oif;
 };
@@ -40,19 +44,19 @@ void AddReasons(const Chain& chain, const std::vector<Decision>& decisions, Outc
 Outcome Traverse(const Path& path, PacketSet packets) {
   Outcome out;
   for (const Stage& s : path) {
-    std::vector<Decision> ds = Evaluate(*s.chain, s.iif, s.oif, StateMatch::kNew, packets);
-    AddReasons(*s.chain, ds, out);
+    std::vector<Decision> ds = Evaluate(*s.forward, s.iif, s.oif, StateMatch::kNew, packets);
+    AddReasons(*s.forward, ds, out);
     packets = Accepted(ds);
     if (packets.empty()) return out;
   }
   PacketSet replies = packets.Reversed();
   for (auto it = path.rbegin(); it != path.rend(); ++it) {
     std::vector<Decision> ds =
-        Evaluate(*it->chain, it->oif, it->iif, StateMatch::kEstablished, replies);
+        Evaluate(*it->reply, it->oif, it->iif, StateMatch::kEstablished, replies);
     for (const Decision& d : ds) {
       if (d.action == Action::kAccept) continue;
       const Provenance& origin =
-          d.rule >= 0 ? it->chain->rules[d.rule].origin : it->chain->default_origin;
+          d.rule >= 0 ? it->reply->rules[d.rule].origin : it->reply->default_origin;
       out.reasons.push_back({d.packets.Reversed(), d.action, origin});
     }
     replies = Accepted(ds);
@@ -60,6 +64,49 @@ Outcome Traverse(const Path& path, PacketSet packets) {
   out.passed = replies.Reversed();
   return out;
 }
+
+// A chain cut down to the rules that can decide packets in one state with one interface known,
+// ending at the first rule that takes everything left. Whether a kept rule looks at the other
+// interface tells if packets leaving by different interfaces can be judged in one go.
+struct CutChain {
+  Chain chain;
+  bool tests_other = false;
+};
+
+class ChainCache {
+ public:
+  // Known side: the input interface when `known_is_iif`, else the output interface.
+  const CutChain& Get(const Chain& c, StateMatch state, const std::string& known,
+                      bool known_is_iif) {
+    auto key = std::make_tuple(&c, static_cast<int>(state), known, known_is_iif);
+    auto it = cache_.find(key);
+    if (it == cache_.end()) it = cache_.emplace(key, Cut(c, state, known, known_is_iif)).first;
+    return it->second;
+  }
+
+ private:
+  static CutChain Cut(const Chain& c, StateMatch state, const std::string& known,
+                      bool known_is_iif) {
+    CutChain out;
+    out.chain.default_action = c.default_action;
+    out.chain.default_origin = c.default_origin;
+    for (const PolicyRule& r : c.rules) {
+      if (r.state != StateMatch::kAny && r.state != state) continue;
+      const IfaceMatch& mine = known_is_iif ? r.iif : r.oif;
+      const IfaceMatch& other = known_is_iif ? r.oif : r.iif;
+      if (!mine.Matches(known)) continue;
+      out.chain.rules.push_back(r);
+      if (!other.IsAny()) {
+        out.tests_other = true;
+      } else if (PacketSet::All().IsSubsetOf(r.match)) {
+        break;  // nothing after it is ever reached
+      }
+    }
+    return out;
+  }
+
+  std::map<std::tuple<const Chain*, int, std::string, bool>, CutChain> cache_;
+};
 
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -89,15 +136,45 @@ class Builder {
   void Bypass(size_t row, const AdapterWiring& a, const std::string& vm_name);
   void Put(size_t row, size_t col, const Outcome& o, const std::string& note = "");
 
+  Stage MakeStage(const Chain& chain, const std::string& iif, const std::string& oif);
+  std::string GroupKey(const Path& path) const;
+
   const Spec& spec_;
   const Plan& plan_;
   const ObservedInputs& in_;
   NameTable& names_;
   Matrix m_;
   std::map<std::string, std::string> fw_iface_of_segment_;
+  std::map<std::string, const VmWiring*> vm_wiring_;
+  std::vector<PacketSet> column_packets_;             // PacketsTowards each destination
+  std::vector<std::optional<std::string>> route_of_;  // firewall interface towards each one
+  ChainCache cache_;
+  // Per stage of a path: whether its cut chains look at the interface that varies.
+  std::map<const Chain*, std::pair<bool, bool>> varies_;
 };
 
+Stage Builder::MakeStage(const Chain& chain, const std::string& iif, const std::string& oif) {
+  const CutChain& fwd = cache_.Get(chain, StateMatch::kNew, iif, true);
+  const CutChain& rep = cache_.Get(chain, StateMatch::kEstablished, iif, false);
+  varies_[&fwd.chain] = {fwd.tests_other, rep.tests_other};
+  varies_[&rep.chain] = {fwd.tests_other, rep.tests_other};
+  return {&fwd.chain, &rep.chain, iif, oif};
+}
+
+// Destinations whose paths only differ in interfaces no rule on the way looks at share a key,
+// and are judged in one evaluation.
+std::string Builder::GroupKey(const Path& path) const {
+  std::string key;
+  for (const Stage& s : path) {
+    auto [fwd_tests_oif, reply_tests_iif] = varies_.at(s.forward);
+    key += fmt::format("{}|{}|{};", static_cast<const void*>(s.forward), s.iif,
+                       fwd_tests_oif || reply_tests_iif ? s.oif : "*");
+  }
+  return key;
+}
+
 void Builder::MapFirewallSegments() {
+  for (const VmWiring& vm : in_.wiring.vms) vm_wiring_.emplace(vm.name, &vm);
   const VmWiring* fw = in_.wiring.FindVm(spec_.firewall.name);
   if (!fw) return;
   for (const AdapterWiring& a : fw->adapters) {
@@ -123,7 +200,8 @@ AddrSet Builder::VmAddrs(const VmWiring* vm) const {
 std::vector<Endpoint> Builder::Destinations() {
   std::vector<Endpoint> out;
   for (const Vm& vm : spec_.vms) {
-    out.push_back({EndpointKind::kVm, vm.name, VmAddrs(in_.wiring.FindVm(vm.name))});
+    auto w = vm_wiring_.find(vm.name);
+    out.push_back({EndpointKind::kVm, vm.name, VmAddrs(w == vm_wiring_.end() ? nullptr : w->second)});
   }
   out.push_back({EndpointKind::kHost, spec_.host.name,
                  AddrsOf(in_.wiring.hostonly_host.address)});
@@ -145,8 +223,9 @@ std::optional<std::string> Builder::FirewallIfaceTowards(const Endpoint& dst) co
   };
   switch (dst.kind) {
     case EndpointKind::kVm: {
-      const VmWiring* vm = in_.wiring.FindVm(dst.name);
-      if (!vm) return std::nullopt;
+      auto found = vm_wiring_.find(dst.name);
+      if (found == vm_wiring_.end()) return std::nullopt;
+      const VmWiring* vm = found->second;
       for (const AdapterWiring& a : vm->adapters) {
         if (!a.cable_connected) continue;
         if (auto iface = on(a.attachment, a.network)) return iface;
@@ -166,7 +245,7 @@ std::optional<std::string> Builder::FirewallIfaceTowards(const Endpoint& dst) co
 }
 
 void Builder::Put(size_t row, size_t col, const Outcome& o, const std::string& note) {
-  PacketSet column = PacketsTowards(m_.destinations[col].addresses);
+  const PacketSet& column = column_packets_[col];
   Cell& cell = m_.At(row, col);
   PacketSet passed = o.passed.Intersect(column);
   cell.passed = cell.passed.Union(passed);
@@ -182,21 +261,34 @@ void Builder::Put(size_t row, size_t col, const Outcome& o, const std::string& n
 void Builder::ThroughFirewall(size_t row, const std::string& name, const std::string& fw_iface,
                               const Path& before) {
   const Policy& fw = in_.firewall.policy;
+  struct Group {
+    Path path;
+    std::vector<size_t> cols;
+    AddrSet addresses;
+  };
+  std::map<std::string, Group> groups;
   for (size_t col = 0; col < m_.destinations.size(); ++col) {
     const Endpoint& dst = m_.destinations[col];
     if (dst.name == name && dst.kind != EndpointKind::kDestination) continue;
     Path path = before;
     if (dst.kind == EndpointKind::kFirewall) {
-      path.push_back({&fw.input, fw_iface, ""});
+      path.push_back(MakeStage(fw.input, fw_iface, ""));
     } else {
-      std::optional<std::string> out = FirewallIfaceTowards(dst);
+      const std::optional<std::string>& out = route_of_[col];
       if (!out || *out == fw_iface) continue;  // not routed, or not through the firewall
-      path.push_back({&fw.forward, fw_iface, *out});
+      path.push_back(MakeStage(fw.forward, fw_iface, *out));
       if (dst.kind == EndpointKind::kHost) {
-        path.push_back({&in_.host.input, in_.wiring.hostonly_if, ""});
+        path.push_back(MakeStage(in_.host.input, in_.wiring.hostonly_if, ""));
       }
     }
-    Put(row, col, Traverse(path, PacketsTowards(dst.addresses)));
+    Group& g = groups[GroupKey(path)];
+    if (g.cols.empty()) g.path = path;
+    g.cols.push_back(col);
+    g.addresses = g.addresses.Union(dst.addresses);
+  }
+  for (const auto& [key, g] : groups) {
+    Outcome o = Traverse(g.path, PacketsTowards(g.addresses));
+    for (size_t col : g.cols) Put(row, col, o);
   }
 }
 
@@ -212,7 +304,7 @@ void Builder::Bypass(size_t row, const AdapterWiring& a, const std::string& vm_n
                 (a.attachment == Attachment::kNat ||
                  (a.attachment == Attachment::kHostOnly && a.network == in_.wiring.hostonly_if));
     if (!outside && !host) continue;
-    PacketSet all = PacketsTowards(dst.addresses);
+    const PacketSet& all = column_packets_[col];
     Put(row, col, Outcome{all, {{all, Action::kAccept, origin}}}, note);
   }
 }
@@ -223,11 +315,12 @@ void Builder::FillVmRow(const VmWiring& vm, size_t row) {
     std::string seg = SegmentKey(a.attachment, a.network);
     // Other machines on the same segment are reached directly.
     for (size_t col = 0; col < spec_.vms.size(); ++col) {
-      const VmWiring* peer = in_.wiring.FindVm(spec_.vms[col].name);
-      if (!peer || peer->name == vm.name) continue;
+      auto found = vm_wiring_.find(spec_.vms[col].name);
+      if (found == vm_wiring_.end() || found->second->name == vm.name) continue;
+      const VmWiring* peer = found->second;
       for (const AdapterWiring& pa : peer->adapters) {
         if (pa.cable_connected && SegmentKey(pa.attachment, pa.network) == seg) {
-          PacketSet all = PacketsTowards(m_.destinations[col].addresses);
+          const PacketSet& all = column_packets_[col];
           std::string note = fmt::format("same {} network '{}': no firewall in between",
                                          AttachmentName(a.attachment), a.network);
           Put(row, col, Outcome{all, {{all, Action::kAccept, {"", 0, "", note}}}}, note);
@@ -246,15 +339,20 @@ void Builder::FillVmRow(const VmWiring& vm, size_t row) {
 void Builder::FillHostRow(size_t row) {
   auto fw = fw_iface_of_segment_.find(SegmentKey(Attachment::kHostOnly, in_.wiring.hostonly_if));
   if (fw == fw_iface_of_segment_.end()) return;
-  Path before = {{&in_.host.output, "", in_.wiring.hostonly_if}};
+  Path before = {MakeStage(in_.host.output, "", in_.wiring.hostonly_if)};
   ThroughFirewall(row, spec_.host.name, fw->second, before);
 }
 
 Matrix Builder::Build() {
   MapFirewallSegments();
   m_.destinations = Destinations();
+  for (const Endpoint& dst : m_.destinations) {
+    column_packets_.push_back(PacketsTowards(dst.addresses));
+    route_of_.push_back(FirewallIfaceTowards(dst));
+  }
   for (const Vm& vm : spec_.vms) {
-    const VmWiring* w = in_.wiring.FindVm(vm.name);
+    auto found = vm_wiring_.find(vm.name);
+    const VmWiring* w = found == vm_wiring_.end() ? nullptr : found->second;
     m_.sources.push_back({EndpointKind::kVm, vm.name, VmAddrs(w)});
     m_.cells.emplace_back(m_.destinations.size());
     if (w) FillVmRow(*w, m_.sources.size() - 1);
