@@ -15,6 +15,16 @@ AddrSet NameSpaces() {
       AllRealAddrs(Family::kV6));
 }
 
+// Port 0 is outside the matrix (no service uses it); a protocol open on every other port is
+// shown as open, not as "tcp 1-65535".
+std::string ServicesText(const ServiceSet& svc) {
+  ServiceSet shown = svc;
+  for (uint8_t proto : {kProtoTcp, kProtoUdp}) {
+    if (Ports(proto, 1, 65535).IsSubsetOf(svc)) shown = shown.Union(Ports(proto, 0, 0));
+  }
+  return FormatServices(shown);
+}
+
 // A verdict relies on DNS when a declared destination is reached through its host names.
 bool ReliesOnDns(const Cell& c, const Endpoint& dst) {
   if (dst.kind != EndpointKind::kDestination) return false;
@@ -40,7 +50,7 @@ nlohmann::json ReasonJson(const Reason& r, const NameTable& names) {
   return {{"action", ActionName(r.action)},
           {"where", r.origin.Where()},
           {"rule", r.origin.text},
-          {"services", FormatServices(r.packets.Services())},
+          {"services", ServicesText(r.packets.Services())},
           {"destinations", FormatAddrs(r.packets.Destinations(), &names)}};
 }
 
@@ -48,7 +58,7 @@ nlohmann::json ReasonJson(const Reason& r, const NameTable& names) {
 
 std::string CellText(const Cell& c, const Endpoint& dst) {
   if (c.passed.empty()) return "";
-  std::string text = FormatServices(c.passed.Services());
+  std::string text = ServicesText(c.passed.Services());
   if (ReliesOnDns(c, dst)) text += " (via DNS)";
   return text;
 }
@@ -78,12 +88,12 @@ std::string FormatDifferences(const VerifyResult& r) {
     out += fmt::format("difference: {} -> {}\n", Label(src), Label(dst));
     if (!d.extra.empty()) {
       out += fmt::format("  passes but not declared: {} to {}\n",
-                         FormatServices(d.extra.Services()),
+                         ServicesText(d.extra.Services()),
                          FormatAddrs(d.extra.Destinations(), &r.names));
     }
     if (!d.missing.empty()) {
       out += fmt::format("  declared but blocked: {} to {}\n",
-                         FormatServices(d.missing.Services()),
+                         ServicesText(d.missing.Services()),
                          FormatAddrs(d.missing.Destinations(), &r.names));
     }
     for (const Reason& c : d.causes) {
@@ -107,7 +117,7 @@ nlohmann::json VerifyJson(const VerifyResult& r) {
       }
       cells.push_back({{"from", m.sources[s].name},
                        {"to", m.destinations[d].name},
-                       {"services", FormatServices(c.passed.Services())},
+                       {"services", ServicesText(c.passed.Services())},
                        {"relies_on_dns", ReliesOnDns(c, m.destinations[d])},
                        {"notes", c.notes},
                        {"rules", rules}});
@@ -119,8 +129,8 @@ nlohmann::json VerifyJson(const VerifyResult& r) {
     for (const Reason& c : d.causes) causes.push_back(ReasonJson(c, r.names));
     diffs.push_back({{"from", r.declared.sources[d.source].name},
                      {"to", r.declared.destinations[d.destination].name},
-                     {"extra", FormatServices(d.extra.Services())},
-                     {"missing", FormatServices(d.missing.Services())},
+                     {"extra", ServicesText(d.extra.Services())},
+                     {"missing", ServicesText(d.missing.Services())},
                      {"causes", causes}});
   }
   nlohmann::json dests = nlohmann::json::array();
