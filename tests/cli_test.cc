@@ -146,6 +146,50 @@ TEST_F(CliTest, VerifyCatchesARuleMovedAboveAnotherInPfsense) {
   EXPECT_THAT(r.out, HasSubstr("filter/rule[1]"));
 }
 
+TEST_F(CliTest, VerifyCatchesAnAntiSpoofingRuleMovedDownInNftables) {
+  RenderExample();
+  fs::path conf = dir_ / "out/nftables/nftables.conf";
+  std::string text = Slurp(conf);
+  // Anti-spoofing moved below the work zone's accepts: forged sources now get out.
+  size_t chain = text.find("chain forward_bh-work {");
+  ASSERT_NE(chain, std::string::npos) << text;
+  size_t start = text.find("ip saddr != ", chain);
+  size_t end = text.find('\n', start) + 1;
+  std::string rule = text.substr(start, end - start);
+  text.erase(start, end - start);
+  text.insert(text.find("\n  }", chain) + 1, "    " + rule);
+  Spit(conf, text);
+
+  Result r = Bulkhead("verify " + Example() + " --engine nftables --from " +
+                      (dir_ / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("difference: work -> internet"));
+  EXPECT_THAT(r.out, HasSubstr("passes but not declared: tcp 22,443"));
+  EXPECT_THAT(r.out, HasSubstr("zone 'work' rule 2"));
+}
+
+TEST_F(CliTest, VerifyCatchesAnExtraPassRuleInPfsense) {
+  RenderExample();
+  fs::path conf = dir_ / "out/pfsense/config.xml";
+  std::string text = Slurp(conf);
+  // A copy of the browser's first web rule, opened to SMTP as well.
+  size_t port = text.find("<port>80</port>");
+  ASSERT_NE(port, std::string::npos);
+  size_t start = text.rfind("<rule>", port);
+  size_t end = text.find("</rule>", port) + std::string("</rule>").size();
+  std::string rule = text.substr(start, end - start);
+  rule.replace(rule.find("<port>80</port>"), std::string("<port>80</port>").size(),
+               "<port>25</port>");
+  rule.replace(rule.find("<tracker>"), std::string("<tracker>").size(), "<tracker>9");
+  text.insert(start, rule);
+  Spit(conf, text);
+
+  Result r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("passes but not declared: tcp 25"));
+  EXPECT_THAT(r.out, HasSubstr("config.xml: filter/rule["));
+}
+
 TEST_F(CliTest, VerifyCatchesANatAdapterLeftOnAVm) {
   RenderExample();
   fs::path script = dir_ / "out/vboxmanage/create.sh";
