@@ -3,12 +3,15 @@
 // print. One small pass per concern: the address sets, then per interface the fixed rules
 // (DHCP, DNS, admin, nothing else to the firewall) and the egress rules with their targets
 // resolved to sets or prefixes. Every rule's descr says which spec line it came from.
-#include <fmt/format.h>
+
+#include "render/lowered.h"
 
 #include <algorithm>
 #include <filesystem>
 
-#include "render/lowered.h"
+#include <fmt/format.h>
+
+#include "engine/packet_set.h"
 
 namespace bulkhead {
 namespace {
@@ -207,55 +210,7 @@ LoweredFilter LowerFilter(const Spec& spec, const Plan& plan, const Date& today,
   return filter;
 }
 
-}  // namespace bulkhead
-
-// ---- ICMP type names, as nft spells them -------------------------------------------------------
-
-namespace bulkhead {
-namespace {
-
-struct IcmpName {
-  int type;
-  const char* name;
-};
-
-constexpr IcmpName kIcmpV4Names[] = {
-    {0, "echo-reply"},           {3, "destination-unreachable"},
-    {4, "source-quench"},        {5, "redirect"},
-    {8, "echo-request"},         {9, "router-advertisement"},
-    {10, "router-solicitation"}, {11, "time-exceeded"},
-    {12, "parameter-problem"},   {13, "timestamp-request"},
-    {14, "timestamp-reply"},     {15, "info-request"},
-    {16, "info-reply"},          {17, "address-mask-request"},
-    {18, "address-mask-reply"},
-};
-
-constexpr IcmpName kIcmpV6Names[] = {
-    {1, "destination-unreachable"}, {2, "packet-too-big"},         {3, "time-exceeded"},
-    {4, "parameter-problem"},       {128, "echo-request"},         {129, "echo-reply"},
-    {130, "mld-listener-query"},    {131, "mld-listener-report"},  {132, "mld-listener-done"},
-    {133, "nd-router-solicit"},     {134, "nd-router-advert"},     {135, "nd-neighbor-solicit"},
-    {136, "nd-neighbor-advert"},    {137, "nd-redirect"},          {141, "ind-neighbor-solicit"},
-    {142, "ind-neighbor-advert"},   {143, "mld2-listener-report"},
-};
-
-template <size_t N>
-std::string NameIn(const IcmpName (&table)[N], int type) {
-  for (const IcmpName& n : table) {
-    if (n.type == type) return n.name;
-  }
-  return "";
-}
-
-template <size_t N>
-int NumberIn(const IcmpName (&table)[N], std::string_view name) {
-  for (const IcmpName& n : table) {
-    if (name == n.name) return n.type;
-  }
-  return -1;
-}
-
-}  // namespace
+// ---- Small shared spellings ---------------------------------------------------------------------
 
 std::string MacWithColons(std::string_view vbox_mac) {
   std::string out;
@@ -267,11 +222,15 @@ std::string MacWithColons(std::string_view vbox_mac) {
 }
 
 std::string IcmpTypeName(Family f, int type) {
-  return f == Family::kV4 ? NameIn(kIcmpV4Names, type) : NameIn(kIcmpV6Names, type);
+  if (type < 0 || type > 255) return "";
+  const char* name = bulkhead::IcmpTypeName(f == Family::kV4 ? kProtoIcmp : kProtoIcmpV6,
+                                            static_cast<uint8_t>(type));
+  return name ? name : "";
 }
 
 int IcmpTypeNumber(Family f, std::string_view name) {
-  return f == Family::kV4 ? NumberIn(kIcmpV4Names, name) : NumberIn(kIcmpV6Names, name);
+  auto type = IcmpTypeByName(f == Family::kV4 ? kProtoIcmp : kProtoIcmpV6, name);
+  return type ? *type : -1;
 }
 
 int IcmpV6Equivalent(int v4_type) {

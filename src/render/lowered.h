@@ -74,7 +74,7 @@ LoweredFilter LowerFilter(const Spec& spec, const Plan& plan, const Date& today,
 std::string MacWithColons(std::string_view vbox_mac);
 
 // ICMP type names as nft spells them ("echo-request"); "" when nft has no name for the type.
-// Shared by the nftables compiler and the nftables reader so both agree on one table.
+// By family, over the engine's one table (engine/packet_set.h).
 std::string IcmpTypeName(Family f, int type);
 // The type number of an nft ICMP (kV4) or ICMPv6 (kV6) type name, or -1 when unknown.
 int IcmpTypeNumber(Family f, std::string_view name);
