@@ -122,18 +122,13 @@ Cell FirewallCell(const Context& ctx, const Source& src, int admin_port) {
 
 // Splits one evaluation over all destinations into the cells of one row.
 void FillRow(const std::vector<Decision>& decisions, const Chain& chain,
-             const std::vector<Endpoint>& dests, std::vector<Cell>& row,
-             const std::vector<bool>& skip) {
-  for (size_t d = 0; d < dests.size(); ++d) {
-    if (skip[d]) continue;
-    PacketSet column = PacketsTowards(dests[d].addresses);
-    for (const Decision& dec : decisions) {
-      PacketSet part = dec.packets.Intersect(column);
-      if (part.empty()) continue;
-      const Provenance& origin =
-          dec.rule >= 0 ? chain.rules[dec.rule].origin : chain.default_origin;
-      if (dec.action == Action::kAccept) row[d].passed = row[d].passed.Union(part);
-      row[d].reasons.push_back({part, dec.action, origin});
+             const ColumnIndex& columns, std::vector<Cell>& row, const std::vector<bool>& skip) {
+  for (const Decision& dec : decisions) {
+    const Provenance& origin = dec.rule >= 0 ? chain.rules[dec.rule].origin : chain.default_origin;
+    for (auto& [d, part] : columns.Split(dec.packets)) {
+      if (skip[d]) continue;
+      if (dec.action == Action::kAccept) row[d].passed.UnionDisjoint(part);
+      row[d].reasons.push_back({std::move(part), dec.action, origin});
     }
   }
 }
@@ -151,10 +146,11 @@ std::vector<Endpoint> MachineDestinations(const Context& ctx) {
 
 
 std::vector<Cell> Row(const Context& ctx, const Source& src, const std::vector<Endpoint>& dests,
+                      const std::vector<PacketSet>& columns, const ColumnIndex& index,
                       const Date& today, int admin_port) {
   std::vector<Cell> row(dests.size());
   std::vector<bool> skip(dests.size(), false);
-  AddrSet via_firewall;
+  AddrSet::Ranges via_firewall;
   for (size_t d = 0; d < dests.size(); ++d) {
     const Endpoint& dst = dests[d];
     const PlannedVm* vm = dst.kind == EndpointKind::kVm ? ctx.plan.FindVm(dst.name) : nullptr;
@@ -165,17 +161,18 @@ std::vector<Cell> Row(const Context& ctx, const Source& src, const std::vector<E
       row[d] = FirewallCell(ctx, src, admin_port);
       skip[d] = true;
     } else if (vm && src.network >= 0 && vm->network == src.network) {
-      row[d].passed = PacketsTowards(dst.addresses);
+      row[d].passed = columns[d];
       row[d].notes.push_back("same internal network: no firewall in between");
       skip[d] = true;
     } else {
-      via_firewall = via_firewall.Union(dst.addresses);
+      const auto& ranges = dst.addresses.ranges();
+      via_firewall.insert(via_firewall.end(), ranges.begin(), ranges.end());
     }
   }
   Chain chain = EgressChain(ctx, *src.egress, src.subnet, today);
-  PacketSet sent = PacketSet::Of(AddrsOf(src.subnet),
-                                 via_firewall.Intersect(AllAddrs(Family::kV4)), MatrixServices());
-  FillRow(Evaluate(chain, "", "", StateMatch::kNew, sent), chain, dests, row, skip);
+  AddrSet dsts = AddrSet::FromRanges(std::move(via_firewall)).Intersect(AllAddrs(Family::kV4));
+  PacketSet sent = PacketSet::Of(AddrsOf(src.subnet), dsts, MatrixServices());
+  FillRow(Evaluate(chain, "", "", StateMatch::kNew, sent), chain, index, row, skip);
   return row;
 }
 
@@ -187,6 +184,9 @@ Matrix DeclaredMatrix(const Spec& spec, const Plan& plan, const Date& today, int
   Matrix m;
   m.destinations = MachineDestinations(ctx);
   for (Endpoint& e : ExternalEndpoints(spec, plan, names)) m.destinations.push_back(e);
+  std::vector<PacketSet> columns;
+  for (const Endpoint& e : m.destinations) columns.push_back(PacketsTowards(e.addresses));
+  ColumnIndex index(m.destinations);
 
   for (size_t i = 0; i < spec.vms.size(); ++i) {
     const Vm& vm = spec.vms[i];
@@ -199,13 +199,13 @@ Matrix DeclaredMatrix(const Spec& spec, const Plan& plan, const Date& today, int
     const Zone* zone = spec.FindZone(vm.zone);
     Source src{vm.name, pvm.network, plan.networks[pvm.network].subnet, zone->dns,
                InAdminFrom(spec, vm.name, vm.zone), true, &zone->egress};
-    m.cells.push_back(Row(ctx, src, m.destinations, today, admin_port));
+    m.cells.push_back(Row(ctx, src, m.destinations, columns, index, today, admin_port));
   }
 
   m.sources.push_back({EndpointKind::kHost, spec.host.name, AddrsOf(plan.hostonly.host_address)});
   Source host{spec.host.name, -1, plan.hostonly.subnet, true, InAdminFrom(spec, "host", ""),
               false, &spec.host.egress};
-  m.cells.push_back(Row(ctx, host, m.destinations, today, admin_port));
+  m.cells.push_back(Row(ctx, host, m.destinations, columns, index, today, admin_port));
   return m;
 }
 

@@ -3,23 +3,29 @@
 
 #include "verify/endpoints.h"
 
+#include <algorithm>
+#include <map>
+
 #include "render/lowered.h"
 
 namespace bulkhead {
 
 AddrSet NonRoutableAddrs() {
-  static const char* kPrefixes[] = {"0.0.0.0/8",   "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4",
-                                    "255.255.255.255/32", "::/128", "::1/128", "fe80::/10",
-                                    "ff00::/8"};
-  AddrSet out;
-  for (const char* p : kPrefixes) out = out.Union(AddrsOf(*Prefix::Parse(p)));
-  return out;
+  static const AddrSet kAddrs = [] {
+    const char* prefixes[] = {"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4",
+                              "255.255.255.255/32", "::/128", "::1/128", "fe80::/10", "ff00::/8"};
+    AddrSet out;
+    for (const char* p : prefixes) out = out.Union(AddrsOf(*Prefix::Parse(p)));
+    return out;
+  }();
+  return kAddrs;
 }
 
 AddrSet MatrixSources() {
-  return AllAddrsBothFamilies()
-      .Subtract(NonRoutableAddrs())
-      .Union(AddrsOf(*IpAddress::Parse("0.0.0.0")));
+  static const AddrSet kAddrs = AllAddrsBothFamilies()
+                                    .Subtract(NonRoutableAddrs())
+                                    .Union(AddrsOf(*IpAddress::Parse("0.0.0.0")));
+  return kAddrs;
 }
 
 ServiceSet MatrixServices() {
@@ -91,6 +97,33 @@ ServiceSet RuleServices(Protocol proto, const std::vector<PortRange>& ports,
     }
   }
   return {};
+}
+
+ColumnIndex::ColumnIndex(const std::vector<Endpoint>& columns) {
+  for (size_t c = 0; c < columns.size(); ++c) {
+    for (const auto& r : columns[c].addresses.ranges()) entries_.push_back({r.first, r.last, c});
+  }
+  std::sort(entries_.begin(), entries_.end(),
+            [](const Entry& a, const Entry& b) { return a.first < b.first; });
+}
+
+std::vector<std::pair<size_t, PacketSet>> ColumnIndex::Split(const PacketSet& packets) const {
+  std::map<size_t, PacketSet> parts;
+  for (const Cube& cube : packets.cubes()) {
+    std::map<size_t, AddrSet::Ranges> pieces;
+    for (const auto& r : cube.dst.ranges()) {
+      auto it = std::lower_bound(entries_.begin(), entries_.end(), r.first,
+                                 [](const Entry& e, const AddrKey& k) { return e.last < k; });
+      for (; it != entries_.end() && !(r.last < it->first); ++it) {
+        pieces[it->column].push_back({std::max(r.first, it->first), std::min(r.last, it->last)});
+      }
+    }
+    for (auto& [column, ranges] : pieces) {
+      parts[column].UnionDisjoint(
+          PacketSet::Of(cube.src, AddrSet::FromRanges(std::move(ranges)), cube.svc));
+    }
+  }
+  return {parts.begin(), parts.end()};
 }
 
 }  // namespace bulkhead

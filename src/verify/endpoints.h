@@ -4,6 +4,7 @@
 // declared and the generated matrix always have the same columns.
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "engine/packet_set.h"
@@ -50,5 +51,25 @@ ServiceSet RuleServices(Protocol proto, const std::vector<PortRange>& ports,
 
 // The packets of `set` whose addresses lie in `family`'s spaces.
 PacketSet OfFamily(const PacketSet& set, Family family);
+
+// Splits packet sets by destination column without intersecting them with every column: the
+// columns' addresses are disjoint, so one sorted index finds the columns a set touches.
+// Packets are assumed to lie within the matrix's sources and services already (as those built
+// from PacketsTowards do); only their destinations are looked at.
+class ColumnIndex {
+ public:
+  explicit ColumnIndex(const std::vector<Endpoint>& columns);
+
+  // The non-empty parts of `packets`, by column, in column order.
+  std::vector<std::pair<size_t, PacketSet>> Split(const PacketSet& packets) const;
+
+ private:
+  struct Entry {
+    AddrKey first;
+    AddrKey last;
+    size_t column;
+  };
+  std::vector<Entry> entries_;  // sorted, disjoint
+};
 
 }  // namespace bulkhead

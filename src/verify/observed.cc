@@ -135,6 +135,7 @@ class Builder {
                        const Path& before);
   void Bypass(size_t row, const AdapterWiring& a, const std::string& vm_name);
   void Put(size_t row, size_t col, const Outcome& o, const std::string& note = "");
+  void PutSplit(size_t row, const Outcome& o);
 
   Stage MakeStage(const Chain& chain, const std::string& iif, const std::string& oif);
   std::string GroupKey(const Path& path) const;
@@ -147,6 +148,7 @@ class Builder {
   std::map<std::string, std::string> fw_iface_of_segment_;
   std::map<std::string, const VmWiring*> vm_wiring_;
   std::vector<PacketSet> column_packets_;             // PacketsTowards each destination
+  std::optional<ColumnIndex> columns_;
   std::vector<std::optional<std::string>> route_of_;  // firewall interface towards each one
   ChainCache cache_;
   // Per stage of a path: whether its cut chains look at the interface that varies.
@@ -256,6 +258,18 @@ void Builder::Put(size_t row, size_t col, const Outcome& o, const std::string& n
   if (!note.empty() && !passed.empty()) cell.notes.push_back(note);
 }
 
+// An outcome over several destinations, shared out to their cells.
+void Builder::PutSplit(size_t row, const Outcome& o) {
+  for (auto& [col, part] : columns_->Split(o.passed)) {
+    m_.At(row, col).passed.UnionDisjoint(part);
+  }
+  for (const Reason& r : o.reasons) {
+    for (auto& [col, part] : columns_->Split(r.packets)) {
+      m_.At(row, col).reasons.push_back({std::move(part), r.action, r.origin});
+    }
+  }
+}
+
 // Every destination the source reaches through the firewall interface it sits on. `before`
 // holds the stages the packets pass first (the host's own output filter).
 void Builder::ThroughFirewall(size_t row, const std::string& name, const std::string& fw_iface,
@@ -263,8 +277,7 @@ void Builder::ThroughFirewall(size_t row, const std::string& name, const std::st
   const Policy& fw = in_.firewall.policy;
   struct Group {
     Path path;
-    std::vector<size_t> cols;
-    AddrSet addresses;
+    AddrSet::Ranges addresses;
   };
   std::map<std::string, Group> groups;
   for (size_t col = 0; col < m_.destinations.size(); ++col) {
@@ -282,13 +295,13 @@ void Builder::ThroughFirewall(size_t row, const std::string& name, const std::st
       }
     }
     Group& g = groups[GroupKey(path)];
-    if (g.cols.empty()) g.path = path;
-    g.cols.push_back(col);
-    g.addresses = g.addresses.Union(dst.addresses);
+    if (g.addresses.empty()) g.path = path;
+    const auto& ranges = dst.addresses.ranges();
+    g.addresses.insert(g.addresses.end(), ranges.begin(), ranges.end());
   }
-  for (const auto& [key, g] : groups) {
-    Outcome o = Traverse(g.path, PacketsTowards(g.addresses));
-    for (size_t col : g.cols) Put(row, col, o);
+  for (auto& [key, g] : groups) {
+    AddrSet addresses = AddrSet::FromRanges(std::move(g.addresses));
+    PutSplit(row, Traverse(g.path, PacketsTowards(addresses)));
   }
 }
 
@@ -346,6 +359,7 @@ void Builder::FillHostRow(size_t row) {
 Matrix Builder::Build() {
   MapFirewallSegments();
   m_.destinations = Destinations();
+  columns_.emplace(m_.destinations);
   for (const Endpoint& dst : m_.destinations) {
     column_packets_.push_back(PacketsTowards(dst.addresses));
     route_of_.push_back(FirewallIfaceTowards(dst));
