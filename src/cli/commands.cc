@@ -167,6 +167,23 @@ FirewallEngine EngineOf(const Spec& spec, const std::string& name) {
   return name == "nftables" ? FirewallEngine::kNftables : FirewallEngine::kPfsense;
 }
 
+// Artifacts rendered into a temporary folder are named relative to it ("pfsense/config.xml"),
+// since the folder is gone once verify has finished.
+void ForgetFolder(const std::string& dir, VerifyResult& r) {
+  std::string prefix = dir + "/";
+  auto strip = [&](std::vector<Reason>& reasons) {
+    for (Reason& why : reasons) {
+      if (why.origin.file.rfind(prefix, 0) == 0) why.origin.file.erase(0, prefix.size());
+    }
+  };
+  for (Matrix* m : {&r.declared, &r.observed}) {
+    for (auto& row : m->cells) {
+      for (Cell& c : row) strip(c.reasons);
+    }
+  }
+  for (Difference& d : r.differences) strip(d.causes);
+}
+
 // A temporary folder that is removed when the guard goes, whatever happens in between.
 class TempDir {
  public:
@@ -261,6 +278,7 @@ ExitCode RunVerify(const std::string& file, const std::string& engine_name,
   bool ok = VerifyArtifacts(spec, plan, engine, dir, TodayOf(opts), result, diags);
   PrintDiagnostics(diags, "");
   if (!ok) return ExitCode::kBadInput;
+  if (from_dir.empty()) ForgetFolder(dir, result);
 
   if (opts.json) {
     Print(VerifyJson(result).dump(2) + "\n");

@@ -20,6 +20,7 @@ struct Context {
   NameTable& names;
   AddrSet internal;
   AddrSet firewall;
+  AddrSet columns_v4;  // the IPv4 addresses of every destination column
 };
 
 AddrSet FirewallAddrs(const Plan& plan) {
@@ -150,7 +151,6 @@ std::vector<Cell> Row(const Context& ctx, const Source& src, const std::vector<E
                       const Date& today, int admin_port) {
   std::vector<Cell> row(dests.size());
   std::vector<bool> skip(dests.size(), false);
-  AddrSet::Ranges via_firewall;
   for (size_t d = 0; d < dests.size(); ++d) {
     const Endpoint& dst = dests[d];
     const PlannedVm* vm = dst.kind == EndpointKind::kVm ? ctx.plan.FindVm(dst.name) : nullptr;
@@ -164,14 +164,11 @@ std::vector<Cell> Row(const Context& ctx, const Source& src, const std::vector<E
       row[d].passed = columns[d];
       row[d].notes.push_back("same internal network: no firewall in between");
       skip[d] = true;
-    } else {
-      const auto& ranges = dst.addresses.ranges();
-      via_firewall.insert(via_firewall.end(), ranges.begin(), ranges.end());
     }
   }
   Chain chain = EgressChain(ctx, *src.egress, src.subnet, today);
-  AddrSet dsts = AddrSet::FromRanges(std::move(via_firewall)).Intersect(AllAddrs(Family::kV4));
-  PacketSet sent = PacketSet::Of(AddrsOf(src.subnet), dsts, MatrixServices());
+  // Every column at once; the columns handled above are skipped when the result is shared out.
+  PacketSet sent = PacketSet::Of(AddrsOf(src.subnet), ctx.columns_v4, MatrixServices());
   FillRow(Evaluate(chain, "", "", StateMatch::kNew, sent), chain, index, row, skip);
   return row;
 }
@@ -187,6 +184,11 @@ Matrix DeclaredMatrix(const Spec& spec, const Plan& plan, const Date& today, int
   std::vector<PacketSet> columns;
   for (const Endpoint& e : m.destinations) columns.push_back(PacketsTowards(e.addresses));
   ColumnIndex index(m.destinations);
+  AddrSet::Ranges all;
+  for (const Endpoint& e : m.destinations) {
+    all.insert(all.end(), e.addresses.ranges().begin(), e.addresses.ranges().end());
+  }
+  ctx.columns_v4 = AddrSet::FromRanges(std::move(all)).Intersect(AllAddrs(Family::kV4));
 
   for (size_t i = 0; i < spec.vms.size(); ++i) {
     const Vm& vm = spec.vms[i];
