@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lab/lab.h"
 #include "plan/plan.h"
 #include "render/render.h"
 #include "util/atomic_file.h"
@@ -201,7 +202,48 @@ class TempDir {
   std::string path_;
 };
 
+ExitCode LabDownReport(const std::string& name) {
+  std::vector<std::string> gone = LabDown(name);
+  Print(fmt::format("removed {} namespace(s){}{}\n", gone.size(), gone.empty() ? "" : ": ",
+                    fmt::join(gone, ", ")));
+  return ExitCode::kOk;
+}
+
+ExitCode LabProbeReport(const Spec& spec, const Plan& plan, const LabLayout& layout,
+                        const CommonOptions& opts) {
+  LabProbeResult result;
+  Diagnostics diags;
+  auto progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  bool ok = ProbeLab(spec, plan, layout, TodayOf(opts), result, diags, progress);
+  PrintDiagnostics(diags, "");
+  if (!ok) return ExitCode::kBadInput;
+  Print(opts.json ? LabProbeJson(result).dump(2) + "\n" : FormatLabProbe(result));
+  return result.differences.empty() ? ExitCode::kOk : ExitCode::kFindings;
+}
+
 }  // namespace
+
+ExitCode RunLab(const std::string& action, const std::string& file, const std::string& name,
+                bool all, const CommonOptions& opts) {
+  if (!ValidLabName(name)) {
+    std::fprintf(stderr, "bulkhead: error: lab name '%s' is not 1 to 8 of [a-z0-9]\n",
+                 name.c_str());
+    return ExitCode::kBadInput;
+  }
+  if (action == "down") return LabDownReport(all ? "" : name);
+  Spec spec;
+  Plan plan;
+  if (!Load(file, opts, spec, plan)) return ExitCode::kBadInput;
+  spec.firewall.engine = FirewallEngine::kNftables;  // pfSense cannot run in a namespace
+  LabLayout layout = MakeLabLayout(spec, plan, name);
+  if (action == "probe") return LabProbeReport(spec, plan, layout, opts);
+  std::string log;
+  std::string err = LabUp(spec, plan, TodayOf(opts), layout, log);
+  Print(log);
+  if (err.empty()) return ExitCode::kOk;
+  std::fprintf(stderr, "bulkhead: error: %s\n", err.c_str());
+  return ExitCode::kBadInput;
+}
 
 std::optional<Date> ParseDate(const std::string& text) {
   Date d;

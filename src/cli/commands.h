@@ -27,6 +27,11 @@ ExitCode RunRender(const std::string& file, const std::vector<std::string>& targ
 ExitCode RunVerify(const std::string& file, const std::string& engine,
                    const std::string& from_dir, const CommonOptions& opts);
 
+// `lab up`, `lab probe` or `lab down` (action "up", "probe", "down") for lab `name`; `all`
+// with "down" removes every lab, and then `file` may be empty.
+ExitCode RunLab(const std::string& action, const std::string& file, const std::string& name,
+                bool all, const CommonOptions& opts);
+
 // Parses "2027-01-31"; nullopt when malformed.
 std::optional<Date> ParseDate(const std::string& text);
 

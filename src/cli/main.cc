@@ -50,6 +50,22 @@ int main(int argc, char** argv) {
   verify->add_option("--from", from_dir,
                      "Read artifacts rendered earlier into this folder (default: render afresh)");
 
+  CLI::App* lab = app.add_subcommand(
+      "lab", "Build the set-up in network namespaces (nftables) and probe it with real packets");
+  lab->require_subcommand(1);
+  std::string lab_name = "lab";
+  bool lab_all = false;
+  CLI::App* lab_up = lab->add_subcommand("up", "Build the lab (tears down one of that name)");
+  CLI::App* lab_probe = lab->add_subcommand("probe", "Probe every path; compare with verify");
+  CLI::App* lab_down = lab->add_subcommand("down", "Remove the lab's namespaces and files");
+  for (CLI::App* cmd : {lab_up, lab_probe, lab_down}) {
+    cmd->add_option("FILE", file, "The spec file (TOML)")->required(cmd != lab_down);
+    cmd->add_option("--name", lab_name, "The lab's name: 1 to 8 of [a-z0-9]")
+        ->capture_default_str();
+    AddCommon(cmd, opts, today);
+  }
+  lab_down->add_flag("--all", lab_all, "Remove every lab, also after a crash");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -70,5 +86,8 @@ int main(int argc, char** argv) {
   if (*plan) rc = bulkhead::RunPlan(file, opts);
   if (*render) rc = bulkhead::RunRender(file, targets, out_dir, opts);
   if (*verify) rc = bulkhead::RunVerify(file, engine, from_dir, opts);
+  for (CLI::App* cmd : {lab_up, lab_probe, lab_down}) {
+    if (*cmd) rc = bulkhead::RunLab(cmd->get_name(), file, lab_name, lab_all, opts);
+  }
   return static_cast<int>(rc);
 }

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// `bulkhead lab`: the declared set-up built from network namespaces on this machine, with the
+// nftables firewall VM loaded with exactly the rendered ruleset, then probed with real packets
+// and compared with verify's prediction. Everything the lab makes is named "bhl-<lab>-..." and
+// rendered under /run/bulkhead-lab/<lab>/, so `down` finds it again, also after a crash.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "net/ip.h"
+#include "plan/plan.h"
+#include "spec/spec.h"
+#include "verify/verify.h"
+
+namespace bulkhead {
+
+inline constexpr const char* kLabStateRoot = "/run/bulkhead-lab";
+inline constexpr const char* kLabPrefix = "bhl-";
+
+// Lab names are 1 to 8 of [a-z0-9], so that "bhl-<lab>-" prefixes never overlap.
+bool ValidLabName(const std::string& name);
+
+// A host name the lab gives an address to, as dnsmasq would after resolving it.
+struct LabHostName {
+  std::string name;  // "deb.debian.org"
+  IpAddress address;
+};
+
+// Where the lab puts things. Pure: computed from the spec and plan alone (IPv4 only).
+struct LabLayout {
+  std::string name;       // "lab"
+  std::string state_dir;  // "/run/bulkhead-lab/lab": the rendered artifacts
+  std::string firewall_ns, host_ns, internet_ns, switch_ns;
+  std::map<std::string, std::string> vm_ns;  // online VM name -> namespace
+  std::vector<LabHostName> host_names;       // lab addresses of every declared host name
+  IpAddress elsewhere;                       // an internet address no destination holds
+  IpAddress wan_address, uplink_address;     // wan0's, and the internet side's
+  std::vector<std::string> namespaces;       // all of the above, creation order
+  std::vector<std::string> commands;         // `ip` commands that wire them, run in order
+};
+
+LabLayout MakeLabLayout(const Spec& spec, const Plan& plan, const std::string& name);
+
+// The address a literal destination entry is probed at (the first host of its prefix), or
+// nullopt for IPv6 entries, which the lab does not build.
+std::optional<IpAddress> LabEntryAddress(const Prefix& prefix);
+
+// Builds the lab: renders into the state folder, creates and wires the namespaces, loads both
+// rulesets and fills the DNS sets. An existing lab of that name is torn down first. Returns ""
+// or an error; `log` gets one line per step a user wants to know about.
+std::string LabUp(const Spec& spec, const Plan& plan, const Date& today,
+                  const LabLayout& layout, std::string& log);
+
+// Deletes the namespaces of lab `name` ("" for every lab) and their state folders. Deleting a
+// namespace deletes its links and bridges; the lab leaves no process running. Returns the
+// namespaces deleted.
+std::vector<std::string> LabDown(const std::string& name);
+
+// One probe: a connection attempt from a source namespace to one address and service.
+struct LabProbe {
+  size_t source = 0;       // index into the matrix's sources
+  size_t destination = 0;  // index into the matrix's destinations
+  std::string source_ns, destination_ns;
+  IpAddress from, to;
+  std::string target;      // what `to` stands for: "deb.debian.org" or the address
+  uint8_t proto = 6;       // 6 tcp, 17 udp, 1 icmp (echo)
+  uint16_t port = 0;
+  bool predicted = false;  // verify says it passes
+  bool observed = false;   // the kernel let it through (connected, echoed, answered)
+};
+
+struct LabProbeResult {
+  VerifyResult verify;
+  std::vector<LabProbe> probes;
+  std::vector<size_t> differences;  // indexes into probes
+};
+
+// Reads verify's prediction from the lab's state folder, then probes every source against
+// every destination column on the ports the spec's rules mention, the admin and DNS ports and
+// one port no rule names. `progress` is called with a line per source.
+[[nodiscard]] bool ProbeLab(const Spec& spec, const Plan& plan, const LabLayout& layout,
+                            const Date& today, LabProbeResult& result, Diagnostics& diags,
+                            const std::function<void(const std::string&)>& progress);
+
+std::string FormatLabProbe(const LabProbeResult& r);
+nlohmann::json LabProbeJson(const LabProbeResult& r);
+
+}  // namespace bulkhead

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+// The lab's layout: which namespaces stand for which machine, and the `ip` commands that wire
+// them as the plan wires the VMs. Per-VM networks are one veth pair from the firewall
+// namespace to the VM's; a shared network is a bridge in the "sw" namespace. Pure: no command
+// runs here, so the layout is tested without root.
+#include <fmt/format.h>
+
+#include <set>
+
+#include "lab/lab.h"
+
+namespace bulkhead {
+namespace {
+
+constexpr const char* kWanPrefix = "100.64.0.0/24";
+constexpr const char* kSysctlFile = "sysctl.d/90-bulkhead.conf";
+
+std::string Addr(const IpAddress& a, const Prefix& net) {
+  return fmt::format("{}/{}", a.ToString(), net.length);
+}
+
+bool InAnyDestination(const Spec& spec, const IpAddress& a) {
+  for (const Destination& d : spec.destinations) {
+    for (const DestinationEntry& e : d.entries) {
+      if (e.prefix && e.prefix->Contains(a)) return true;
+    }
+  }
+  return false;
+}
+
+// The next address from `pool` that no destination holds, counting up from `next`.
+IpAddress FreeAddress(const Spec& spec, const Prefix& pool, uint64_t& next) {
+  while (next + 1 < pool.Size() && InAnyDestination(spec, pool.Nth(next))) ++next;
+  return pool.Nth(next++);
+}
+
+void AddHostNames(const Spec& spec, LabLayout& l) {
+  Prefix pool = *Prefix::Parse("198.51.100.0/24");
+  uint64_t next = 10;
+  std::set<std::string> seen;
+  for (const Destination& d : spec.destinations) {
+    for (const DestinationEntry& e : d.entries) {
+      if (e.prefix || !seen.insert(e.host_name).second) continue;
+      l.host_names.push_back({e.host_name, FreeAddress(spec, pool, next)});
+    }
+  }
+  uint64_t last = 250;
+  l.elsewhere = FreeAddress(spec, *Prefix::Parse("192.0.2.0/24"), last);
+}
+
+// A veth pair made from inside `ns_a`, its other end moved straight into `ns_b`: nothing is
+// ever created in the machine's own namespace.
+void AddVeth(LabLayout& l, const std::string& ns_a, const std::string& if_a,
+             const std::string& ns_b, const std::string& if_b) {
+  l.commands.push_back(fmt::format("ip -n {} link add {} type veth peer name {} netns {}", ns_a,
+                                   if_a, if_b, ns_b));
+  l.commands.push_back(fmt::format("ip -n {} link set {} up", ns_a, if_a));
+  l.commands.push_back(fmt::format("ip -n {} link set {} up", ns_b, if_b));
+}
+
+void AddAddress(LabLayout& l, const std::string& ns, const std::string& iface,
+                const std::string& cidr) {
+  l.commands.push_back(fmt::format("ip -n {} addr add {} dev {}", ns, cidr, iface));
+}
+
+void AddDefaultRoute(LabLayout& l, const std::string& ns, const IpAddress& via) {
+  l.commands.push_back(fmt::format("ip -n {} route add default via {}", ns, via.ToString()));
+}
+
+void WireVm(LabLayout& l, const Plan& plan, const PlannedVm& vm, const std::string& peer_ns,
+            const std::string& peer_if) {
+  const PlannedNetwork& net = plan.networks[vm.network];
+  const std::string& ns = l.vm_ns.at(vm.name);
+  AddVeth(l, ns, "eth0", peer_ns, peer_if);
+  AddAddress(l, ns, "eth0", Addr(vm.address, net.subnet));
+  AddDefaultRoute(l, ns, net.gateway);
+}
+
+void WireSharedNetwork(LabLayout& l, const Plan& plan, size_t index) {
+  const PlannedNetwork& net = plan.networks[index];
+  std::string bridge = fmt::format("br{}", index);
+  l.commands.push_back(fmt::format("ip -n {} link add {} type bridge", l.switch_ns, bridge));
+  l.commands.push_back(fmt::format("ip -n {} link set {} up", l.switch_ns, bridge));
+  std::string uplink = fmt::format("f{}", index);
+  AddVeth(l, l.firewall_ns, net.firewall_iface, l.switch_ns, uplink);
+  l.commands.push_back(fmt::format("ip -n {} link set {} master {}", l.switch_ns, uplink, bridge));
+  for (size_t j = 0; j < net.vms.size(); ++j) {
+    std::string port = fmt::format("v{}x{}", index, j);
+    WireVm(l, plan, *plan.FindVm(net.vms[j]), l.switch_ns, port);
+    l.commands.push_back(fmt::format("ip -n {} link set {} master {}", l.switch_ns, port, bridge));
+  }
+}
+
+void WireNetworks(LabLayout& l, const Plan& plan) {
+  for (size_t i = 0; i < plan.networks.size(); ++i) {
+    const PlannedNetwork& net = plan.networks[i];
+    if (net.shared) {
+      WireSharedNetwork(l, plan, i);
+    } else {
+      WireVm(l, plan, *plan.FindVm(net.vms.at(0)), l.firewall_ns, net.firewall_iface);
+    }
+    AddAddress(l, l.firewall_ns, net.firewall_iface, Addr(net.gateway, net.subnet));
+  }
+}
+
+void WireHostAndWan(LabLayout& l, const Spec& spec, const Plan& plan) {
+  const PlannedHostOnly& h = plan.hostonly;
+  AddVeth(l, l.firewall_ns, h.firewall_iface, l.host_ns, spec.host.hostonly_network);
+  AddAddress(l, l.firewall_ns, h.firewall_iface, Addr(h.firewall_address, h.subnet));
+  AddAddress(l, l.host_ns, spec.host.hostonly_network, Addr(h.host_address, h.subnet));
+  AddDefaultRoute(l, l.host_ns, h.firewall_address);
+
+  Prefix wan = *Prefix::Parse(kWanPrefix);
+  AddVeth(l, l.firewall_ns, plan.wan.firewall_iface, l.internet_ns, "eth0");
+  AddAddress(l, l.firewall_ns, plan.wan.firewall_iface, Addr(l.wan_address, wan));
+  AddAddress(l, l.internet_ns, "eth0", Addr(l.uplink_address, wan));
+  AddDefaultRoute(l, l.firewall_ns, l.uplink_address);
+  AddDefaultRoute(l, l.internet_ns, l.wan_address);
+}
+
+// Every address a destination column is probed at lives on the internet namespace's loopback.
+void AddInternetAddresses(LabLayout& l, const Spec& spec) {
+  std::vector<IpAddress> addrs;
+  for (const Destination& d : spec.destinations) {
+    for (const DestinationEntry& e : d.entries) {
+      if (!e.prefix) continue;
+      if (std::optional<IpAddress> a = LabEntryAddress(*e.prefix)) addrs.push_back(*a);
+    }
+  }
+  for (const LabHostName& h : l.host_names) addrs.push_back(h.address);
+  addrs.push_back(l.elsewhere);
+  for (const IpAddress& a : addrs) AddAddress(l, l.internet_ns, "lo", a.ToString() + "/32");
+}
+
+// The firewall forwards as its rendered sysctl file says; every namespace may ping (the
+// prober uses unprivileged ICMP sockets).
+void AddSysctls(LabLayout& l) {
+  l.commands.push_back(fmt::format("ip netns exec {} sysctl -q -p {}/nftables/{}", l.firewall_ns,
+                                   l.state_dir, kSysctlFile));
+  for (const std::string& ns : l.namespaces) {
+    l.commands.push_back(fmt::format(
+        "ip netns exec {} sysctl -qw net.ipv4.ping_group_range='0 2147483647'", ns));
+  }
+}
+
+void AddNamespaces(LabLayout& l, const Plan& plan) {
+  std::string base = kLabPrefix + l.name + "-";
+  l.firewall_ns = base + "fw";
+  l.host_ns = base + "host";
+  l.internet_ns = base + "inet";
+  l.namespaces = {l.firewall_ns, l.host_ns, l.internet_ns};
+  for (const PlannedNetwork& n : plan.networks) {
+    if (n.shared && l.switch_ns.empty()) l.switch_ns = base + "sw";
+  }
+  if (!l.switch_ns.empty()) l.namespaces.push_back(l.switch_ns);
+  for (const PlannedVm& vm : plan.vms) {
+    if (vm.network < 0) continue;
+    l.vm_ns[vm.name] = base + "vm-" + vm.name;
+    l.namespaces.push_back(l.vm_ns[vm.name]);
+  }
+}
+
+}  // namespace
+
+bool ValidLabName(const std::string& name) {
+  if (name.empty() || name.size() > 8) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+std::optional<IpAddress> LabEntryAddress(const Prefix& prefix) {
+  if (prefix.address.family != Family::kV4) return std::nullopt;
+  return prefix.Size() > 2 ? prefix.Nth(1) : prefix.First();
+}
+
+LabLayout MakeLabLayout(const Spec& spec, const Plan& plan, const std::string& name) {
+  LabLayout l;
+  l.name = name;
+  l.state_dir = fmt::format("{}/{}", kLabStateRoot, name);
+  Prefix wan = *Prefix::Parse(kWanPrefix);
+  l.uplink_address = wan.Nth(1);
+  l.wan_address = wan.Nth(2);
+  AddNamespaces(l, plan);
+  AddHostNames(spec, l);
+
+  for (const std::string& ns : l.namespaces) {
+    l.commands.push_back("ip netns add " + ns);
+    l.commands.push_back(fmt::format("ip -n {} link set lo up", ns));
+  }
+  WireNetworks(l, plan);
+  WireHostAndWan(l, spec, plan);
+  AddInternetAddresses(l, spec);
+  AddSysctls(l);
+  return l;
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: Apache-2.0
+// `lab probe`: real packets through the lab, compared with verify's prediction. One process
+// does it all: it enters each namespace from its own thread only long enough to open sockets
+// (listeners in every destination, probes in one source at a time), then one poll loop drives
+// non-blocking connects, UDP echoes and ICMP echo requests until each answers or 300 ms pass.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "lab/lab.h"
+#include "lab/netns.h"
+
+namespace bulkhead {
+namespace {
+
+constexpr int kProbeMillis = 300;
+constexpr uint8_t kTcp = 6, kUdp = 17, kIcmp = 1;
+
+struct PortChoice {
+  std::set<uint16_t> tcp, udp;
+};
+
+void AddRulePorts(const EgressRule& r, PortChoice& ports) {
+  for (const PortRange& range : r.ports) {
+    for (uint16_t p : {range.first, range.last}) {
+      if (r.protocol != Protocol::kUdp) ports.tcp.insert(p);
+      if (r.protocol != Protocol::kTcp) ports.udp.insert(p);
+    }
+  }
+}
+
+// The ports the spec's rules name, SSH (the nftables firewall's admin port), DNS and DHCP,
+// and one port no rule names.
+PortChoice ProbePorts(const Spec& spec) {
+  PortChoice ports{{22, 53}, {53, 67}};
+  for (const EgressRule& r : spec.host.egress) AddRulePorts(r, ports);
+  for (const Zone& z : spec.zones) {
+    for (const EgressRule& r : z.egress) AddRulePorts(r, ports);
+  }
+  uint16_t closed = 9;
+  while (ports.tcp.count(closed) || ports.udp.count(closed)) ++closed;
+  ports.tcp.insert(closed);
+  ports.udp.insert(closed);
+  return ports;
+}
+
+// One address a destination column is probed at, and what verify calls it.
+struct Target {
+  std::string ns;
+  IpAddress address;
+  AddrSet as_seen;
+  std::string label;
+};
+
+Target AddressTarget(const std::string& ns, const IpAddress& a) {
+  return {ns, a, AddrsOf(a), a.ToString()};
+}
+
+std::vector<Target> DestinationTargets(const Destination& d, const LabLayout& l,
+                                       const NameTable& names) {
+  std::vector<Target> out;
+  for (const DestinationEntry& e : d.entries) {
+    if (e.prefix) {
+      std::optional<IpAddress> a = LabEntryAddress(*e.prefix);
+      if (a) out.push_back(AddressTarget(l.internet_ns, *a));
+      continue;
+    }
+    std::optional<uint32_t> id = names.Find(e.host_name);
+    for (const LabHostName& h : l.host_names) {
+      if (h.name != e.host_name || !id) continue;
+      out.push_back({l.internet_ns, h.address, NameAddr(*id, Family::kV4),
+                     fmt::format("{} ({})", h.name, h.address.ToString())});
+    }
+  }
+  return out;
+}
+
+// The firewall is probed at its address on the source's own network.
+IpAddress FirewallAddressFor(const Endpoint& src, const Plan& plan) {
+  if (src.kind == EndpointKind::kHost) return plan.hostonly.firewall_address;
+  return plan.NetworkOf(src.name)->gateway;
+}
+
+std::vector<Target> Targets(const Endpoint& src, const Endpoint& dst, const Spec& spec,
+                            const Plan& plan, const LabLayout& l, const NameTable& names) {
+  switch (dst.kind) {
+    case EndpointKind::kVm: {
+      auto ns = l.vm_ns.find(dst.name);
+      if (ns == l.vm_ns.end() || dst.name == src.name) return {};
+      return {AddressTarget(ns->second, plan.FindVm(dst.name)->address)};
+    }
+    case EndpointKind::kHost:
+      if (src.kind == EndpointKind::kHost) return {};  // itself, over loopback
+      return {AddressTarget(l.host_ns, plan.hostonly.host_address)};
+    case EndpointKind::kFirewall:
+      return {AddressTarget(l.firewall_ns, FirewallAddressFor(src, plan))};
+    case EndpointKind::kDestination:
+      return DestinationTargets(*spec.FindDestination(dst.name), l, names);
+    case EndpointKind::kInternet:
+      return {AddressTarget(l.internet_ns, l.elsewhere)};
+  }
+  return {};
+}
+
+ServiceSet ServiceOf(uint8_t proto, uint16_t port) {
+  return proto == kIcmp ? IcmpType(kIcmp, ICMP_ECHO) : Ports(proto, port, port);
+}
+
+void AddProbes(LabProbe base, const Target& t, const Cell& cell, const PortChoice& ports,
+               std::vector<LabProbe>& out) {
+  base.destination_ns = t.ns;
+  base.to = t.address;
+  base.target = t.label;
+  auto add = [&](uint8_t proto, uint16_t port) {
+    LabProbe p = base;
+    p.proto = proto;
+    p.port = port;
+    ServiceSet svc = ServiceOf(proto, port);
+    p.predicted = cell.passed.Intersects(PacketSet::Of(AddrsOf(p.from), t.as_seen, svc));
+    out.push_back(p);
+  };
+  for (uint16_t port : ports.tcp) add(kTcp, port);
+  for (uint16_t port : ports.udp) add(kUdp, port);
+  add(kIcmp, 0);
+}
+
+// Sources the lab built (online VMs and the host), each with its namespace and address.
+bool SourceOf(const Endpoint& src, const Plan& plan, const LabLayout& l, LabProbe& base) {
+  if (src.kind == EndpointKind::kHost) {
+    base.source_ns = l.host_ns;
+    base.from = plan.hostonly.host_address;
+    return true;
+  }
+  auto ns = l.vm_ns.find(src.name);
+  if (src.kind != EndpointKind::kVm || ns == l.vm_ns.end()) return false;
+  base.source_ns = ns->second;
+  base.from = plan.FindVm(src.name)->address;
+  return true;
+}
+
+std::vector<LabProbe> PlanProbes(const Spec& spec, const Plan& plan, const LabLayout& l,
+                                 const VerifyResult& v) {
+  PortChoice ports = ProbePorts(spec);
+  std::vector<LabProbe> out;
+  for (size_t s = 0; s < v.observed.sources.size(); ++s) {
+    LabProbe base;
+    base.source = s;
+    if (!SourceOf(v.observed.sources[s], plan, l, base)) continue;
+    for (size_t d = 0; d < v.observed.destinations.size(); ++d) {
+      base.destination = d;
+      const Endpoint& src = v.observed.sources[s];
+      for (const Target& t : Targets(src, v.observed.destinations[d], spec, plan, l, v.names)) {
+        AddProbes(base, t, v.observed.At(s, d), ports, out);
+      }
+    }
+  }
+  return out;
+}
+
+// ---- Sockets -----------------------------------------------------------------------------
+
+sockaddr_in SockAddr(const IpAddress& a, uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(static_cast<uint32_t>(a.value));
+  return sa;
+}
+
+int OpenBound(int type, const IpAddress& address, uint16_t port) {
+  int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in sa = SockAddr(address, port);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      (type == SOCK_STREAM && ::listen(fd, 128) != 0)) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+struct Listener {
+  int fd = -1;
+  bool tcp = false;
+};
+
+// TCP listeners take any address of their namespace; UDP ones are bound to each probed
+// address, so that an echo leaves from the address the probe went to (the internet namespace
+// holds many) and conntrack and the prober's connected socket recognise it.
+bool OpenListeners(const std::map<std::string, std::set<IpAddress>>& targets,
+                   const PortChoice& ports, std::vector<Listener>& out, Diagnostics& diags) {
+  for (const auto& [ns, addresses] : targets) {
+    EnterNetns enter(ns);
+    if (!enter.ok()) {
+      diags.Error("", {}, fmt::format("cannot enter network namespace '{}' (is the lab up?)", ns));
+      return false;
+    }
+    for (uint16_t p : ports.tcp) out.push_back({OpenBound(SOCK_STREAM, IpAddress::V4(0), p), true});
+    for (const IpAddress& a : addresses) {
+      for (uint16_t p : ports.udp) out.push_back({OpenBound(SOCK_DGRAM, a, p), false});
+    }
+  }
+  return true;
+}
+
+// Echoes a datagram, or accepts and drops a connection: the connect already succeeded.
+void Serve(const Listener& l) {
+  if (l.tcp) {
+    int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  char buf[512];
+  sockaddr_in from{};
+  socklen_t len = sizeof from;
+  ssize_t n = ::recvfrom(l.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+  if (n > 0) ::sendto(l.fd, buf, n, 0, reinterpret_cast<sockaddr*>(&from), len);
+}
+
+// Starts one probe in the current namespace: a connect, a datagram or an echo request.
+int StartProbe(const LabProbe& p) {
+  int type = p.proto == kTcp ? SOCK_STREAM : SOCK_DGRAM;
+  int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, p.proto == kIcmp ? IPPROTO_ICMP : 0);
+  if (fd < 0) return -1;
+  sockaddr_in sa = SockAddr(p.to, p.port);
+  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  if (rc != 0 && errno != EINPROGRESS) {
+    ::close(fd);
+    return -1;
+  }
+  if (p.proto == kUdp) {
+    (void)::send(fd, "bulkhead-lab", 12, 0);
+  } else if (p.proto == kIcmp) {
+    icmphdr echo{};
+    echo.type = ICMP_ECHO;
+    echo.un.echo.sequence = htons(1);
+    (void)::send(fd, &echo, sizeof echo, 0);
+  }
+  return fd;
+}
+
+bool Answered(const LabProbe& p, int fd) {
+  if (p.proto == kTcp) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    return ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+  }
+  unsigned char buf[512];
+  ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  return n > 0 && (p.proto != kIcmp || buf[0] == ICMP_ECHOREPLY);
+}
+
+int MillisLeft(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+// Runs probes [first, last), all from one source namespace, while serving the listeners.
+void RunBatch(std::vector<LabProbe>& probes, size_t first, size_t last,
+              const std::vector<Listener>& listeners) {
+  std::vector<pollfd> fds;
+  for (const Listener& l : listeners) fds.push_back({l.fd, POLLIN, 0});
+  {
+    EnterNetns enter(probes[first].source_ns);
+    for (size_t i = first; i < last; ++i) {
+      short events = probes[i].proto == kTcp ? POLLOUT : POLLIN;
+      fds.push_back({enter.ok() ? StartProbe(probes[i]) : -1, events, 0});
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kProbeMillis);
+  size_t pending = last - first;
+  while (pending > 0 && MillisLeft(deadline) > 0) {
+    if (::poll(fds.data(), fds.size(), MillisLeft(deadline)) <= 0) continue;
+    for (size_t k = 0; k < fds.size(); ++k) {
+      if (fds[k].fd < 0 || fds[k].revents == 0) continue;
+      fds[k].revents = 0;
+      if (k < listeners.size()) {
+        Serve(listeners[k]);
+        continue;
+      }
+      LabProbe& p = probes[first + k - listeners.size()];
+      p.observed = Answered(p, fds[k].fd);
+      ::close(fds[k].fd);
+      fds[k].fd = -1;
+      --pending;
+    }
+  }
+  for (size_t k = listeners.size(); k < fds.size(); ++k) {
+    if (fds[k].fd >= 0) ::close(fds[k].fd);
+  }
+}
+
+void RunProbes(std::vector<LabProbe>& probes, const std::vector<Listener>& listeners,
+               const std::function<void(const std::string&)>& progress) {
+  size_t first = 0;
+  while (first < probes.size()) {
+    size_t last = first;
+    while (last < probes.size() && probes[last].source == probes[first].source) ++last;
+    progress(fmt::format("probing from '{}': {} probes", probes[first].source_ns,
+                         last - first));
+    RunBatch(probes, first, last, listeners);
+    first = last;
+  }
+}
+
+}  // namespace
+
+bool ProbeLab(const Spec& spec, const Plan& plan, const LabLayout& layout, const Date& today,
+              LabProbeResult& result, Diagnostics& diags,
+              const std::function<void(const std::string&)>& progress) {
+  if (!VerifyArtifacts(spec, plan, FirewallEngine::kNftables, layout.state_dir, today,
+                       result.verify, diags)) {
+    return false;
+  }
+  result.probes = PlanProbes(spec, plan, layout, result.verify);
+  std::map<std::string, std::set<IpAddress>> targets;
+  for (const LabProbe& p : result.probes) targets[p.destination_ns].insert(p.to);
+
+  std::vector<Listener> listeners;
+  bool ok = OpenListeners(targets, ProbePorts(spec), listeners, diags);
+  if (ok) RunProbes(result.probes, listeners, progress);
+  for (const Listener& l : listeners) {
+    if (l.fd >= 0) ::close(l.fd);
+  }
+  for (size_t i = 0; i < result.probes.size(); ++i) {
+    if (result.probes[i].predicted != result.probes[i].observed) result.differences.push_back(i);
+  }
+  return ok;
+}
+
+}  // namespace bulkhead
