@@ -2,12 +2,13 @@
 // `lab up` and `lab down`: render into the state folder, run the layout's commands, load the
 // rendered rulesets unchanged, and put host names' lab addresses into the DNS-filled nft sets
 // the way dnsmasq would after resolving them. `down` finds everything again by name alone.
+#include "lab/lab.h"
+
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <sstream>
 
-#include "lab/lab.h"
 #include "lab/netns.h"
 #include "render/render.h"
 #include "util/atomic_file.h"
@@ -83,11 +84,10 @@ std::string FillDnsSets(const LabLayout& l, std::string& log) {
 }
 
 std::string LoadRulesets(const LabLayout& l) {
-  std::string err = Run(fmt::format("ip netns exec {} nft -f {}/nftables/nftables.conf",
-                                    l.firewall_ns, l.state_dir));
+  std::string err = Run(
+      fmt::format("ip netns exec {} nft -f {}/nftables/nftables.conf", l.firewall_ns, l.state_dir));
   if (err.empty()) {
-    err = Run(fmt::format("ip netns exec {} nft -f {}/host/nftables.conf", l.host_ns,
-                          l.state_dir));
+    err = Run(fmt::format("ip netns exec {} nft -f {}/host/nftables.conf", l.host_ns, l.state_dir));
   }
   return err;
 }
@@ -97,22 +97,28 @@ std::string Build(const LabLayout& l, std::string& log) {
     std::string err = Run(command);
     if (!err.empty()) return err;
   }
-  log += fmt::format("lab '{}': {} namespaces wired ({} commands)\n", l.name,
-                     l.namespaces.size(), l.commands.size());
+  log += fmt::format("lab '{}': {} namespaces wired ({} commands)\n", l.name, l.namespaces.size(),
+                     l.commands.size());
+  return LabLoadRulesets(l, log);
+}
+
+}  // namespace
+
+std::string LabLoadRulesets(const LabLayout& l, std::string& log) {
   std::string err = LoadRulesets(l);
   if (!err.empty()) return err;
-  log += fmt::format("loaded {0}/nftables/nftables.conf into '{1}' and {0}/host/nftables.conf "
-                     "into '{2}'\n", l.state_dir, l.firewall_ns, l.host_ns);
+  log += fmt::format(
+      "loaded {0}/nftables/nftables.conf into '{1}' and {0}/host/nftables.conf "
+      "into '{2}'\n",
+      l.state_dir, l.firewall_ns, l.host_ns);
   for (const LabHostName& h : l.host_names) {
     log += fmt::format("dns: '{}' is {} in the lab\n", h.name, h.address.ToString());
   }
   return FillDnsSets(l, log);
 }
 
-}  // namespace
-
-std::string LabUp(const Spec& spec, const Plan& plan, const Date& today,
-                  const LabLayout& layout, std::string& log) {
+std::string LabUp(const Spec& spec, const Plan& plan, const Date& today, const LabLayout& layout,
+                  std::string& log) {
   LabDown(layout.name);
   std::string err = RenderState(spec, plan, today, layout.state_dir);
   if (err.empty()) err = Build(layout, log);

@@ -7,11 +7,10 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "net/ip.h"
 #include "plan/plan.h"
@@ -54,8 +53,12 @@ std::optional<IpAddress> LabEntryAddress(const Prefix& prefix);
 // Builds the lab: renders into the state folder, creates and wires the namespaces, loads both
 // rulesets and fills the DNS sets. An existing lab of that name is torn down first. Returns ""
 // or an error; `log` gets one line per step a user wants to know about.
-std::string LabUp(const Spec& spec, const Plan& plan, const Date& today,
-                  const LabLayout& layout, std::string& log);
+std::string LabUp(const Spec& spec, const Plan& plan, const Date& today, const LabLayout& layout,
+                  std::string& log);
+
+// Loads the state folder's two rulesets into the firewall and host namespaces again (after
+// editing them by hand, say) and refills the DNS sets. Returns "" or an error.
+std::string LabLoadRulesets(const LabLayout& layout, std::string& log);
 
 // Deletes the namespaces of lab `name` ("" for every lab) and their state folders. Deleting a
 // namespace deletes its links and bridges; the lab leaves no process running. Returns the
@@ -68,8 +71,8 @@ struct LabProbe {
   size_t destination = 0;  // index into the matrix's destinations
   std::string source_ns, destination_ns;
   IpAddress from, to;
-  std::string target;      // what `to` stands for: "deb.debian.org" or the address
-  uint8_t proto = 6;       // 6 tcp, 17 udp, 1 icmp (echo)
+  std::string target;  // what `to` stands for: "deb.debian.org" or the address
+  uint8_t proto = 6;   // 6 tcp, 17 udp, 1 icmp (echo)
   uint16_t port = 0;
   bool predicted = false;  // verify says it passes
   bool observed = false;   // the kernel let it through (connected, echoed, answered)

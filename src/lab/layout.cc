@@ -52,8 +52,8 @@ void AddHostNames(const Spec& spec, LabLayout& l) {
 // ever created in the machine's own namespace.
 void AddVeth(LabLayout& l, const std::string& ns_a, const std::string& if_a,
              const std::string& ns_b, const std::string& if_b) {
-  l.commands.push_back(fmt::format("ip -n {} link add {} type veth peer name {} netns {}", ns_a,
-                                   if_a, if_b, ns_b));
+  l.commands.push_back(
+      fmt::format("ip -n {} link add {} type veth peer name {} netns {}", ns_a, if_a, if_b, ns_b));
   l.commands.push_back(fmt::format("ip -n {} link set {} up", ns_a, if_a));
   l.commands.push_back(fmt::format("ip -n {} link set {} up", ns_b, if_b));
 }
@@ -138,8 +138,8 @@ void AddSysctls(LabLayout& l) {
   l.commands.push_back(fmt::format("ip netns exec {} sysctl -q -p {}/nftables/{}", l.firewall_ns,
                                    l.state_dir, kSysctlFile));
   for (const std::string& ns : l.namespaces) {
-    l.commands.push_back(fmt::format(
-        "ip netns exec {} sysctl -qw net.ipv4.ping_group_range='0 2147483647'", ns));
+    l.commands.push_back(
+        fmt::format("ip netns exec {} sysctl -qw net.ipv4.ping_group_range='0 2147483647'", ns));
   }
 }
 

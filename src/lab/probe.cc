@@ -229,7 +229,8 @@ void Serve(const Listener& l) {
 // Starts one probe in the current namespace: a connect, a datagram or an echo request.
 int StartProbe(const LabProbe& p) {
   int type = p.proto == kTcp ? SOCK_STREAM : SOCK_DGRAM;
-  int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, p.proto == kIcmp ? IPPROTO_ICMP : 0);
+  int fd =
+      ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, p.proto == kIcmp ? IPPROTO_ICMP : 0);
   if (fd < 0) return -1;
   sockaddr_in sa = SockAddr(p.to, p.port);
   int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
@@ -306,8 +307,7 @@ void RunProbes(std::vector<LabProbe>& probes, const std::vector<Listener>& liste
   while (first < probes.size()) {
     size_t last = first;
     while (last < probes.size() && probes[last].source == probes[first].source) ++last;
-    progress(fmt::format("probing from '{}': {} probes", probes[first].source_ns,
-                         last - first));
+    progress(fmt::format("probing from '{}': {} probes", probes[first].source_ns, last - first));
     RunBatch(probes, first, last, listeners);
     first = last;
   }

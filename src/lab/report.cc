@@ -13,9 +13,12 @@ namespace {
 
 std::string ServiceText(const LabProbe& p) {
   switch (p.proto) {
-    case 6: return fmt::format("tcp {}", p.port);
-    case 17: return fmt::format("udp {}", p.port);
-    default: return "icmp echo";
+    case 6:
+      return fmt::format("tcp {}", p.port);
+    case 17:
+      return fmt::format("udp {}", p.port);
+    default:
+      return "icmp echo";
   }
 }
 
@@ -39,16 +42,16 @@ std::string FormatLabProbe(const LabProbeResult& r) {
     out += fmt::format("  -> {:<36} {}\n", key.second, fmt::join(services, ", "));
   }
   if (r.differences.empty()) {
-    return out + fmt::format("\nagreed: all {} probes behaved as verify predicts\n",
-                             r.probes.size());
+    return out +
+           fmt::format("\nagreed: all {} probes behaved as verify predicts\n", r.probes.size());
   }
   out += "\n";
   for (size_t i : r.differences) {
     const LabProbe& p = r.probes[i];
-    out += fmt::format("{} -> {}: {} {} in the lab, verify predicts it is {}\n",
-                       r.verify.observed.sources[p.source].name, DestinationText(r, p),
-                       ServiceText(p), p.observed ? "passes" : "is blocked",
-                       p.predicted ? "open" : "blocked");
+    out +=
+        fmt::format("{} -> {}: {} {} in the lab, verify predicts it is {}\n",
+                    r.verify.observed.sources[p.source].name, DestinationText(r, p), ServiceText(p),
+                    p.observed ? "passes" : "is blocked", p.predicted ? "open" : "blocked");
   }
   return out + fmt::format("\n{} of {} probes differ from verify's prediction\n",
                            r.differences.size(), r.probes.size());
@@ -59,9 +62,12 @@ nlohmann::json LabProbeJson(const LabProbeResult& r) {
   for (const LabProbe& p : r.probes) {
     probes.push_back({{"source", r.verify.observed.sources[p.source].name},
                       {"destination", r.verify.observed.destinations[p.destination].name},
-                      {"from", p.from.ToString()}, {"to", p.to.ToString()},
-                      {"target", p.target}, {"service", ServiceText(p)},
-                      {"predicted", p.predicted}, {"observed", p.observed}});
+                      {"from", p.from.ToString()},
+                      {"to", p.to.ToString()},
+                      {"target", p.target},
+                      {"service", ServiceText(p)},
+                      {"predicted", p.predicted},
+                      {"observed", p.observed}});
   }
   return {{"probes", probes}, {"differences", r.differences.size()}};
 }

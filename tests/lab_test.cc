@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+// `bulkhead lab` against the real kernel: the example comes up in network namespaces, real
+// probes agree with verify, a ruleset with one accept removed is caught, and `down --all`
+// cleans up after a killed `up`. Without root or `ip netns` those tests are skipped; the
+// layout tests run everywhere. A guard takes each lab down whatever happens.
+#include "lab/lab.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "lab/netns.h"
+#include "util/atomic_file.h"
+
+namespace bulkhead {
+namespace {
+
+const std::string kExample = std::string(BULKHEAD_SOURCE_DIR) + "/examples/workstation.toml";
+constexpr Date kToday{2026, 12, 1};
+
+std::string NftablesExample() {
+  std::string text;
+  EXPECT_TRUE(ReadWholeFile(kExample, text));
+  size_t at = text.find("engine = \"pfsense\"");
+  if (at != std::string::npos) text.replace(at, 18, "engine = \"nftables\"");
+  return text;
+}
+
+void Load(Spec& spec, Plan& plan) {
+  Diagnostics diags;
+  std::string text = NftablesExample();
+  ASSERT_TRUE(ParseSpec("workstation.toml", text, spec, diags, kToday) &&
+              MakePlan(spec, plan, diags))
+      << diags.Format(text);
+}
+
+// Takes a lab down when the test ends, passed or failed.
+class LabGuard {
+ public:
+  explicit LabGuard(std::string name) : name_(std::move(name)) {}
+  ~LabGuard() { LabDown(name_); }
+
+ private:
+  std::string name_;
+};
+
+bool LabUsable() { return ::geteuid() == 0 && RunShell("ip netns list").status == 0; }
+
+TEST(LabLayout, NamesNamespacesAndWiresLikeThePlan) {
+  Spec spec;
+  Plan plan;
+  Load(spec, plan);
+  LabLayout l = MakeLabLayout(spec, plan, "t0");
+  EXPECT_EQ(l.firewall_ns, "bhl-t0-fw");
+  EXPECT_EQ(l.vm_ns.at("browser"), "bhl-t0-vm-browser");
+  EXPECT_EQ(l.vm_ns.count("vault"), 0u);  // offline: no namespace
+  EXPECT_EQ(l.switch_ns, "");             // no shared network in the example
+  EXPECT_EQ(l.state_dir, "/run/bulkhead-lab/t0");
+  auto has = [&](const std::string& c) {
+    return std::find(l.commands.begin(), l.commands.end(), c) != l.commands.end();
+  };
+  EXPECT_TRUE(
+      has("ip -n bhl-t0-vm-browser link add eth0 type veth peer name bh-browser netns "
+          "bhl-t0-fw"));
+  EXPECT_TRUE(has("ip -n bhl-t0-vm-git addr add 10.137.4.10/24 dev eth0"));
+  EXPECT_TRUE(has("ip -n bhl-t0-host route add default via 192.168.56.1"));
+  EXPECT_TRUE(
+      has("ip -n bhl-t0-fw link add host0 type veth peer name vboxnet0 netns "
+          "bhl-t0-host"));
+  EXPECT_TRUE(has("ip -n bhl-t0-inet addr add 203.0.113.81/32 dev lo"));
+  ASSERT_EQ(l.host_names.size(), 3u);
+  EXPECT_EQ(l.host_names[0].name, "deb.debian.org");
+  EXPECT_EQ(l.host_names[0].address.ToString(), "198.51.100.10");
+  EXPECT_EQ(l.elsewhere.ToString(), "192.0.2.250");
+}
+
+TEST(LabLayout, SharedNetworkIsABridgeInTheSwitchNamespace) {
+  std::string text = NftablesExample();
+  text.replace(text.find("[zones.web]"), 11, "[zones.web]\nnetwork = \"shared\"");
+  Spec spec;
+  Plan plan;
+  Diagnostics diags;
+  ASSERT_TRUE(ParseSpec("w.toml", text, spec, diags, kToday) && MakePlan(spec, plan, diags))
+      << diags.Format(text);
+  LabLayout l = MakeLabLayout(spec, plan, "t0");
+  EXPECT_EQ(l.switch_ns, "bhl-t0-sw");
+  EXPECT_NE(
+      std::find(l.commands.begin(), l.commands.end(), "ip -n bhl-t0-sw link add br0 type bridge"),
+      l.commands.end());
+}
+
+TEST(LabLayout, NamesAreShortAndPlain) {
+  struct Case {
+    std::string name;
+    bool valid;
+  };
+  for (const Case& c : std::vector<Case>{{"lab", true},
+                                         {"a1", true},
+                                         {"12345678", true},
+                                         {"", false},
+                                         {"123456789", false},
+                                         {"a-b", false},
+                                         {"Lab", false},
+                                         {"a b", false}}) {
+    EXPECT_EQ(ValidLabName(c.name), c.valid) << "'" << c.name << "'";
+  }
+}
+
+TEST(Lab, ExampleAgreesWithVerifyAndGoesDownCleanly) {
+  if (!LabUsable()) GTEST_SKIP() << "needs root and 'ip netns'";
+  Spec spec;
+  Plan plan;
+  Load(spec, plan);
+  LabLayout layout = MakeLabLayout(spec, plan, "t1");
+  {
+    LabGuard guard("t1");
+    std::string log;
+    ASSERT_EQ(LabUp(spec, plan, kToday, layout, log), "");
+    EXPECT_NE(log.find("dns: filled set 'mybank_v4' with 198.51.100.12"), std::string::npos) << log;
+
+    LabProbeResult result;
+    Diagnostics diags;
+    ASSERT_TRUE(ProbeLab(spec, plan, layout, kToday, result, diags, [](const std::string&) {}))
+        << diags.Format();
+    EXPECT_GT(result.probes.size(), 500u);
+    EXPECT_TRUE(result.differences.empty()) << FormatLabProbe(result);
+  }
+  EXPECT_TRUE(NamespacesWithPrefix("bhl-t1-").empty());
+  EXPECT_FALSE(std::filesystem::exists("/run/bulkhead-lab/t1"));
+}
+
+std::vector<std::string> DifferingProbes(const LabProbeResult& r) {
+  std::vector<std::string> out;
+  for (size_t i : r.differences) {
+    const LabProbe& p = r.probes[i];
+    out.push_back(fmt::format("{} -> {} {}/{} {}", r.verify.observed.sources[p.source].name,
+                              p.target, p.proto, p.port, p.observed ? "passes" : "blocked"));
+  }
+  return out;
+}
+
+// Removes the IPv4 QUIC accept from the lab's ruleset. Probed before the kernel gets the new
+// file, the lab differs from the file exactly where verify says the file changed; once loaded,
+// the lab and verify agree again.
+TEST(Lab, MutatedRulesetShowsTheDifferenceVerifyPredicts) {
+  if (!LabUsable()) GTEST_SKIP() << "needs root and 'ip netns'";
+  Spec spec;
+  Plan plan;
+  Load(spec, plan);
+  LabLayout layout = MakeLabLayout(spec, plan, "t2");
+  LabGuard guard("t2");
+  std::string log;
+  ASSERT_EQ(LabUp(spec, plan, kToday, layout, log), "");
+
+  std::string conf_path = layout.state_dir + "/nftables/nftables.conf";
+  std::string conf;
+  ASSERT_TRUE(ReadWholeFile(conf_path, conf));
+  std::string quic = "    ip daddr != @internal_v4 udp dport 443 accept";
+  size_t at = conf.find(quic);
+  ASSERT_NE(at, std::string::npos);
+  conf.erase(at, conf.find('\n', at) + 1 - at);
+  ASSERT_EQ(WriteFileAtomically(conf_path, conf), "");
+
+  LabProbeResult stale;
+  Diagnostics diags;
+  ASSERT_TRUE(ProbeLab(spec, plan, layout, kToday, stale, diags, [](const std::string&) {}));
+  EXPECT_EQ(DifferingProbes(stale),
+            (std::vector<std::string>{
+                "browser -> deb.debian.org (198.51.100.10) 17/443 passes",
+                "browser -> security.debian.org (198.51.100.11) 17/443 passes",
+                "browser -> www.mybank.example (198.51.100.12) 17/443 passes",
+                "browser -> 203.0.113.81 17/443 passes", "browser -> 192.0.2.250 17/443 passes"}));
+  // verify, the spec against the mutated file: QUIC from 'browser' is missing, per column.
+  ASSERT_EQ(stale.verify.differences.size(), 3u);
+  for (const Difference& d : stale.verify.differences) {
+    EXPECT_EQ(stale.verify.observed.sources[d.source].name, "browser");
+    EXPECT_EQ(FormatServices(d.missing.Services()), "udp 443");
+    EXPECT_TRUE(d.extra.empty());
+  }
+
+  ASSERT_EQ(LabLoadRulesets(layout, log), "");
+  LabProbeResult fresh;
+  ASSERT_TRUE(ProbeLab(spec, plan, layout, kToday, fresh, diags, [](const std::string&) {}));
+  EXPECT_TRUE(fresh.differences.empty()) << FormatLabProbe(fresh);
+}
+
+TEST(Lab, DownAllCleansUpAfterAKilledUp) {
+  if (!LabUsable()) GTEST_SKIP() << "needs root and 'ip netns'";
+  std::string file = fmt::format("/tmp/bh-lab-test-{}.toml", ::getpid());
+  ASSERT_EQ(WriteFileAtomically(file, NftablesExample()), "");
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::execl(BULKHEAD_BINARY, "bulkhead", "lab", "up", file.c_str(), "--name", "t3", nullptr);
+    ::_exit(127);
+  }
+  ::usleep(150 * 1000);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+
+  ShellRun down = RunShell(std::string(BULKHEAD_BINARY) + " lab down --all");
+  EXPECT_EQ(down.status, 0) << down.output;
+  EXPECT_TRUE(NamespacesWithPrefix("bhl-").empty());
+  EXPECT_FALSE(std::filesystem::exists("/run/bulkhead-lab"));
+  std::remove(file.c_str());
+}
+
+}  // namespace
+}  // namespace bulkhead
