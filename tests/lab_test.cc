@@ -49,6 +49,12 @@ class LabGuard {
   std::string name_;
 };
 
+void BringUp(const std::string& name, Spec& spec, Plan& plan, LabLayout& layout, std::string& log) {
+  ASSERT_NO_FATAL_FAILURE(Load(spec, plan));
+  layout = MakeLabLayout(spec, plan, name);
+  ASSERT_EQ(LabUp(spec, plan, kToday, layout, log), "");
+}
+
 bool LabUsable() { return ::geteuid() == 0 && RunShell("ip netns list").status == 0; }
 
 TEST(LabLayout, NamesNamespacesAndWiresLikeThePlan) {
@@ -115,12 +121,11 @@ TEST(Lab, ExampleAgreesWithVerifyAndGoesDownCleanly) {
   if (!LabUsable()) GTEST_SKIP() << "needs root and 'ip netns'";
   Spec spec;
   Plan plan;
-  Load(spec, plan);
-  LabLayout layout = MakeLabLayout(spec, plan, "t1");
+  LabLayout layout;
+  std::string log;
   {
     LabGuard guard("t1");
-    std::string log;
-    ASSERT_EQ(LabUp(spec, plan, kToday, layout, log), "");
+    ASSERT_NO_FATAL_FAILURE(BringUp("t1", spec, plan, layout, log));
     EXPECT_NE(log.find("dns: filled set 'mybank_v4' with 198.51.100.12"), std::string::npos) << log;
 
     LabProbeResult result;
@@ -151,11 +156,10 @@ TEST(Lab, MutatedRulesetShowsTheDifferenceVerifyPredicts) {
   if (!LabUsable()) GTEST_SKIP() << "needs root and 'ip netns'";
   Spec spec;
   Plan plan;
-  Load(spec, plan);
-  LabLayout layout = MakeLabLayout(spec, plan, "t2");
-  LabGuard guard("t2");
+  LabLayout layout;
   std::string log;
-  ASSERT_EQ(LabUp(spec, plan, kToday, layout, log), "");
+  LabGuard guard("t2");
+  ASSERT_NO_FATAL_FAILURE(BringUp("t2", spec, plan, layout, log));
 
   std::string conf_path = layout.state_dir + "/nftables/nftables.conf";
   std::string conf;

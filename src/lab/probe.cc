@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -318,6 +319,12 @@ void RunProbes(std::vector<LabProbe>& probes, const std::vector<Listener>& liste
 bool ProbeLab(const Spec& spec, const Plan& plan, const LabLayout& layout, const Date& today,
               LabProbeResult& result, Diagnostics& diags,
               const std::function<void(const std::string&)>& progress) {
+  if (!std::filesystem::exists(layout.state_dir)) {
+    diags.Error("", {},
+                fmt::format("lab '{}' is not up (run 'bulkhead lab up FILE --name {}')",
+                            layout.name, layout.name));
+    return false;
+  }
   if (!VerifyArtifacts(spec, plan, FirewallEngine::kNftables, layout.state_dir, today,
                        result.verify, diags)) {
     return false;
