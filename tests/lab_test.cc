@@ -193,10 +193,51 @@ TEST(Lab, MutatedRulesetShowsTheDifferenceVerifyPredicts) {
   EXPECT_TRUE(fresh.differences.empty()) << FormatLabProbe(fresh);
 }
 
+std::string WriteSpecFile(const std::string& tag, const std::string& text) {
+  std::string file = fmt::format("/tmp/bh-lab-test-{}-{}.toml", tag, ::getpid());
+  EXPECT_EQ(WriteFileAtomically(file, text), "");
+  return file;
+}
+
+ShellRun Bulkhead(const std::string& args) {
+  return RunShell(fmt::format("({} {} 2>/dev/null)", BULKHEAD_BINARY, args));  // stdout only
+}
+
+// Two labs side by side through the command line, one with a shared network whose two VMs
+// reach each other over the switch namespace's bridge; taking one down leaves the other.
+TEST(Lab, TwoLabsSideBySideThroughTheCommandLine) {
+  if (!LabUsable()) GTEST_SKIP() << "needs root and 'ip netns'";
+  std::string shared = NftablesExample();
+  shared.replace(shared.find("[zones.web]"), 11, "[zones.web]\nnetwork = \"shared\"");
+  shared += "\n[vms.browser2]\nzone = \"web\"\ntemplate = \"debian-base\"\n";
+  std::string plain_file = WriteSpecFile("plain", NftablesExample());
+  std::string shared_file = WriteSpecFile("shared", shared);
+  LabGuard guard4("t4"), guard5("t5");
+
+  ASSERT_EQ(Bulkhead("lab up " + plain_file + " --name t4").status, 0);
+  ASSERT_EQ(Bulkhead("lab up " + shared_file + " --name t5").status, 0);
+  ShellRun probe = Bulkhead("lab probe " + shared_file + " --name t5 --json");
+  EXPECT_EQ(probe.status, 0) << probe.output;
+  nlohmann::json report = nlohmann::json::parse(probe.output, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << probe.output;
+  EXPECT_EQ(report["differences"], 0);
+  bool bridged = false;
+  for (const nlohmann::json& p : report["probes"]) {
+    bridged |= p["source"] == "browser" && p["destination"] == "browser2" && p["observed"];
+  }
+  EXPECT_TRUE(bridged);
+
+  EXPECT_EQ(Bulkhead("lab down --name t4").status, 0);
+  EXPECT_TRUE(NamespacesWithPrefix("bhl-t4-").empty());
+  EXPECT_EQ(NamespacesWithPrefix("bhl-t5-").size(), 10u);
+  EXPECT_EQ(Bulkhead("lab probe " + shared_file + " --name t5").status, 0);
+  std::remove(plain_file.c_str());
+  std::remove(shared_file.c_str());
+}
+
 TEST(Lab, DownAllCleansUpAfterAKilledUp) {
   if (!LabUsable()) GTEST_SKIP() << "needs root and 'ip netns'";
-  std::string file = fmt::format("/tmp/bh-lab-test-{}.toml", ::getpid());
-  ASSERT_EQ(WriteFileAtomically(file, NftablesExample()), "");
+  std::string file = WriteSpecFile("killed", NftablesExample());
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {

@@ -39,6 +39,7 @@ struct LabLayout {
   std::map<std::string, std::string> vm_ns;  // online VM name -> namespace
   std::vector<LabHostName> host_names;       // lab addresses of every declared host name
   IpAddress elsewhere;                       // an internet address no destination holds
+  std::optional<IpAddress> lan_address;      // on the host LAN, when the spec names one
   IpAddress wan_address, uplink_address;     // wan0's, and the internet side's
   std::vector<std::string> namespaces;       // all of the above, creation order
   std::vector<std::string> commands;         // `ip` commands that wire them, run in order

@@ -44,6 +44,8 @@ void AddHostNames(const Spec& spec, LabLayout& l) {
       l.host_names.push_back({e.host_name, FreeAddress(spec, pool, next)});
     }
   }
+  // The host LAN lies behind the WAN, as the physical NIC the WAN is bridged to does.
+  if (spec.host.lan_subnet) l.lan_address = LabEntryAddress(spec.host.lan_subnet->Network());
   uint64_t last = 250;
   l.elsewhere = FreeAddress(spec, *Prefix::Parse("192.0.2.0/24"), last);
 }
@@ -128,6 +130,7 @@ void AddInternetAddresses(LabLayout& l, const Spec& spec) {
     }
   }
   for (const LabHostName& h : l.host_names) addrs.push_back(h.address);
+  if (l.lan_address) addrs.push_back(*l.lan_address);
   addrs.push_back(l.elsewhere);
   for (const IpAddress& a : addrs) AddAddress(l, l.internet_ns, "lo", a.ToString() + "/32");
 }

@@ -103,8 +103,12 @@ std::vector<Target> Targets(const Endpoint& src, const Endpoint& dst, const Spec
       return {AddressTarget(l.host_ns, plan.hostonly.host_address)};
     case EndpointKind::kFirewall:
       return {AddressTarget(l.firewall_ns, FirewallAddressFor(src, plan))};
-    case EndpointKind::kDestination:
-      return DestinationTargets(*spec.FindDestination(dst.name), l, names);
+    case EndpointKind::kDestination: {
+      const Destination* d = spec.FindDestination(dst.name);
+      if (d) return DestinationTargets(*d, l, names);
+      if (l.lan_address) return {AddressTarget(l.internet_ns, *l.lan_address)};  // the host LAN
+      return {};
+    }
     case EndpointKind::kInternet:
       return {AddressTarget(l.internet_ns, l.elsewhere)};
   }
