@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 // `lab probe`: real packets through the lab, compared with verify's prediction. One process
 // does it all: it enters each namespace from its own thread only long enough to open sockets
-// (listeners in every destination, probes in one source at a time), then one poll loop drives
+// (listeners in every destination, then every probe), then one poll loop drives
 // non-blocking connects, UDP echoes and ICMP echo requests until each answers or 300 ms pass.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "lab/lab.h"
@@ -271,18 +274,26 @@ int MillisLeft(std::chrono::steady_clock::time_point deadline) {
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
-// Runs probes [first, last), all from one source namespace, while serving the listeners.
+// Opens probes [first, last) into `fds`, each from its source's namespace.
+void StartProbes(const std::vector<LabProbe>& probes, size_t first, size_t last,
+                 std::vector<pollfd>& fds) {
+  std::optional<EnterNetns> enter;
+  for (size_t i = first; i < last; ++i) {
+    if (i == first || probes[i].source_ns != probes[i - 1].source_ns) {
+      enter.reset();
+      enter.emplace(probes[i].source_ns);
+    }
+    short events = probes[i].proto == kTcp ? POLLOUT : POLLIN;
+    fds.push_back({enter->ok() ? StartProbe(probes[i]) : -1, events, 0});
+  }
+}
+
+// Runs probes [first, last) at once while serving the listeners, for at most kProbeMillis.
 void RunBatch(std::vector<LabProbe>& probes, size_t first, size_t last,
               const std::vector<Listener>& listeners) {
   std::vector<pollfd> fds;
   for (const Listener& l : listeners) fds.push_back({l.fd, POLLIN, 0});
-  {
-    EnterNetns enter(probes[first].source_ns);
-    for (size_t i = first; i < last; ++i) {
-      short events = probes[i].proto == kTcp ? POLLOUT : POLLIN;
-      fds.push_back({enter.ok() ? StartProbe(probes[i]) : -1, events, 0});
-    }
-  }
+  StartProbes(probes, first, last, fds);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kProbeMillis);
   size_t pending = last - first;
   while (pending > 0 && MillisLeft(deadline) > 0) {
@@ -306,15 +317,27 @@ void RunBatch(std::vector<LabProbe>& probes, size_t first, size_t last,
   }
 }
 
+// How many probes may be open at once: the file descriptor limit, raised as far as allowed,
+// less the listeners and a margin.
+size_t BatchSize(size_t listeners) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 8192);
+    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+    (void)::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  size_t room = limit.rlim_cur > listeners + 64 ? limit.rlim_cur - listeners - 64 : 0;
+  return std::max<size_t>(room, 16);
+}
+
 void RunProbes(std::vector<LabProbe>& probes, const std::vector<Listener>& listeners,
                const std::function<void(const std::string&)>& progress) {
-  size_t first = 0;
-  while (first < probes.size()) {
-    size_t last = first;
-    while (last < probes.size() && probes[last].source == probes[first].source) ++last;
-    progress(fmt::format("probing from '{}': {} probes", probes[first].source_ns, last - first));
+  size_t batch = BatchSize(listeners.size());
+  for (size_t first = 0; first < probes.size(); first += batch) {
+    size_t last = std::min(probes.size(), first + batch);
+    progress(fmt::format("probing: {} to {} of {} probes, at most {} ms", first + 1, last,
+                         probes.size(), kProbeMillis));
     RunBatch(probes, first, last, listeners);
-    first = last;
   }
 }
 
