@@ -24,16 +24,29 @@ std::string Where(const Spec& spec, SourceLoc loc) {
   return fmt::format("{}:{}", BaseName(spec.file), loc.line);
 }
 
+// A user's comment as both rule languages can carry it: no control characters (a newline would
+// end an nft rule, an escape is not XML) and no double quote (it would end an nft comment).
+std::string Printable(std::string text) {
+  for (char& c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = ' ';
+    if (c == '"') c = '\'';
+  }
+  return text;
+}
+
 Prefix HostPrefix(const IpAddress& a) { return {a, AddressBits(a.family)}; }
 
 void AddPrefix(AddressSet& set, const Prefix& p) {
   (p.address.family == Family::kV4 ? set.v4 : set.v6).push_back(p);
 }
 
-AddressSet InternalSet(const Plan& plan) {
+// The host LAN counts as internal: "internet" never means the home router or its printers.
+AddressSet InternalSet(const Spec& spec, const Plan& plan) {
   AddressSet set{kInternalSet, {}, {}, {}};
   AddPrefix(set, plan.hostonly.subnet);
   for (const PlannedNetwork& n : plan.networks) AddPrefix(set, n.subnet);
+  if (spec.host.lan_subnet) AddPrefix(set, spec.host.lan_subnet->Network());
   return set;
 }
 
@@ -107,7 +120,7 @@ LoweredRule LowerEgress(const Spec& spec, const Plan& plan, const EgressRule& r)
   rule.ports = r.ports;
   rule.icmp_type = r.icmp_type;
   rule.descr = fmt::format("{} {} rule {}", Where(spec, r.loc), r.owner, r.index);
-  if (!r.comment.empty()) rule.descr += ": " + r.comment;
+  if (!r.comment.empty()) rule.descr += ": " + Printable(r.comment);
   return rule;
 }
 
@@ -200,7 +213,7 @@ LoweredInterface NetworkInterface(const Spec& spec, const Plan& plan, const Plan
 
 LoweredFilter LowerFilter(const Spec& spec, const Plan& plan, const Date& today, int admin_port) {
   LoweredFilter filter;
-  filter.sets.push_back(InternalSet(plan));
+  filter.sets.push_back(InternalSet(spec, plan));
   for (const Destination& d : spec.destinations) filter.sets.push_back(DestinationSet(d));
 
   filter.interfaces.push_back(HostOnlyInterface(spec, plan, today, admin_port));

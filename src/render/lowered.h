@@ -17,7 +17,7 @@
 namespace bulkhead {
 
 // A named set of addresses the rules refer to: a declared destination, or "internal" (every
-// network of the set-up: internal networks and the host-only network).
+// network of the set-up: internal networks, the host-only network and the host LAN).
 struct AddressSet {
   std::string name;                 // "debian-mirrors", "internal"
   std::vector<Prefix> v4;

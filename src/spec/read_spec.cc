@@ -640,6 +640,10 @@ void SpecReader::ReadPorts(const toml::table& t, EgressRule& rule) {
                                           ProtocolName(rule.protocol)));
     return;
   }
+  if (list->empty()) {
+    Error(LocOf(n->source()), "'ports' is empty (leave it out to mean every port)");
+    return;
+  }
   for (const toml::node& e : *list) ReadPort(e, rule);
 }
 
@@ -835,6 +839,17 @@ bool SpecReader::ResolveName(const std::string& word, Target& target) {
 void SpecReader::ResolveTarget(EgressRule& rule) {
   Target& to = rule.to;
   if (ResolveName(to.name, to)) {
+    if (to.kind == Target::Kind::kHost) {
+      Error(rule.to_loc, "rule targets the host, which accepts no connections (nothing may open "
+                         "a connection to the host)");
+    } else if (to.kind == Target::Kind::kFirewall) {
+      Error(rule.to_loc, "rule targets the firewall VM, whose services are opened by 'dns' and "
+                         "firewall.admin_from, not by egress rules");
+    } else if (to.kind == Target::Kind::kZone && spec_.FindVm(to.name)) {
+      Warning(rule.to_loc, fmt::format("'{}' names both a zone and a VM; the rule targets the "
+                                       "zone",
+                                       to.name));
+    }
     const Vm* vm = to.kind == Target::Kind::kVm ? spec_.FindVm(to.name) : nullptr;
     if (vm && vm->zone == kOfflineZone) {
       Error(rule.to_loc, fmt::format("rule targets VM '{}', which is offline", vm->name));

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "util/atomic_file.h"
@@ -244,7 +245,7 @@ TEST(ParseSpec, RuleDetails) {
   std::string text =
       kHostLines +
       "[[host.egress]]\n"
-      "to = \"firewall\"\nproto = \"icmp\"\nicmp_type = \"echo-request\"\n"
+      "to = \"internet\"\nproto = \"icmp\"\nicmp_type = \"echo-request\"\n"
       "[[host.egress]]\n"
       "to = \"Mirror.Example.ORG\"\nproto = \"udp\"\nports = [\"8000-8080\", \"53\"]\n"
       "action = \"deny\"\nexpires = 2026-06-01\n"
@@ -252,7 +253,7 @@ TEST(ParseSpec, RuleDetails) {
       "to = \"2001:db8::/32\"\n";
   ASSERT_TRUE(ParseSpec("t.toml", text, spec, diags, kToday)) << diags.Format();
   const std::vector<EgressRule>& rules = spec.host.egress;
-  EXPECT_EQ(rules[0].to.kind, Target::Kind::kFirewall);
+  EXPECT_EQ(rules[0].to.kind, Target::Kind::kInternet);
   EXPECT_EQ(rules[0].icmp_type, 8);
   EXPECT_EQ(rules[1].to.kind, Target::Kind::kLiteral);
   EXPECT_EQ(rules[1].to.literal.host_name, "mirror.example.org");
@@ -262,6 +263,19 @@ TEST(ParseSpec, RuleDetails) {
   EXPECT_FALSE(RuleInForce(rules[1], Date{2026, 6, 2}));
   EXPECT_EQ(rules[2].to.literal.prefix->ToString(), "2001:db8::/32");
   EXPECT_EQ(rules[2].to.literal.loc, (SourceLoc{14, 6}));
+}
+
+TEST(ParseSpec, TheHostAndTheFirewallAreNoEgressTargets) {
+  Spec spec;
+  Diagnostics diags;
+  std::string text = kHostLines + "[[host.egress]]\nto = \"firewall\"\n[zones.z]\n"
+                                  "[[zones.z.egress]]\nto = \"host\"\n[vms.v]\nzone = \"z\"\n";
+  EXPECT_FALSE(ParseSpec("t.toml", text, spec, diags, kToday));
+  EXPECT_THAT(diags.Format(), ::testing::HasSubstr(
+                                  "error: rule targets the firewall VM, whose services are opened "
+                                  "by 'dns' and firewall.admin_from, not by egress rules"));
+  EXPECT_THAT(diags.Format(), ::testing::HasSubstr(
+                                  "error: rule targets the host, which accepts no connections"));
 }
 
 TEST(ParseSpec, VmMayShareItsOwnZonesName) {
