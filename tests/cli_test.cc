@@ -205,6 +205,64 @@ TEST_F(CliTest, VerifyCatchesANatAdapterLeftOnAVm) {
   EXPECT_THAT(r.out, HasSubstr("bypasses the firewall"));
 }
 
+TEST_F(CliTest, VerifyCatchesAVmBridgedNextToTheWan) {
+  RenderExample();
+  fs::path script = dir_ / "out/vboxmanage/create.sh";
+  std::string text = Slurp(script);
+  size_t at = text.find("finish browser");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at, "want browser nic2 bridged\nwant browser bridgeadapter2 enp3s0\n");
+  Spit(script, text);
+
+  Result r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("difference: browser -> host-lan (destination)"));
+  EXPECT_THAT(r.out, HasSubstr("adapter 2 is bridged ('enp3s0'): it bypasses the firewall"));
+}
+
+TEST_F(CliTest, VerifyCatchesTheInsideOpenedToTheWan) {
+  RenderExample();
+  fs::path conf = dir_ / "out/nftables/nftables.conf";
+  std::string text = Slurp(conf);
+  size_t at = text.find("ct state invalid drop", text.find("chain forward"));
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at, "iifname \"wan0\" accept\n    ");
+  Spit(conf, text);
+
+  Result r = Bulkhead("verify " + Example() + " --engine nftables --from " +
+                      (dir_ / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("difference: internet -> browser"));
+  EXPECT_THAT(r.out, HasSubstr("iifname \"wan0\" accept"));
+}
+
+TEST_F(CliTest, VerifyCatchesAClipboardTurnedOn) {
+  RenderExample();
+  fs::path script = dir_ / "out/vboxmanage/create.sh";
+  std::string text = Slurp(script);
+  const std::string off = "want browser clipboard disabled";
+  size_t at = text.find(off);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, off.size(), "want browser clipboard bidirectional");
+  Spit(script, text);
+
+  Result r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("browser clipboard: declared disabled, vboxmanage/create.sh sets "
+                               "bidirectional"));
+}
+
+TEST_F(CliTest, CheckJsonReportsErrorsOnStdout) {
+  fs::path bad = dir_ / "bad.toml";
+  Spit(bad, "[host]\nphysical_nic = \"eth0\"\n[zones.z]\n[[zones.z.egress]]\nto = \"host\"\n"
+            "[[zones.z.egress]]\nto = \"internet\"\nproto = \"udp\"\nports = []\n");
+  Result r = Bulkhead("check --json " + bad.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("\"ok\": false"));
+  EXPECT_THAT(r.out, HasSubstr("rule targets the host, which accepts no connections"));
+  EXPECT_THAT(r.out, HasSubstr("'ports' is empty (leave it out to mean every port)"));
+}
+
 TEST_F(CliTest, BadSpecExitsTwoWithEveryError) {
   fs::path bad = dir_ / "bad.toml";
   Spit(bad,

@@ -31,11 +31,35 @@ void PrintDiagnostics(const Diagnostics& diags, const std::string& source) {
 
 Date TodayOf(const CommonOptions& opts) { return opts.today ? *opts.today : Today(); }
 
-bool Load(const std::string& file, const CommonOptions& opts, Spec& spec, Plan& plan) {
+nlohmann::json DiagnosticsJson(const Diagnostics& diags) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Diagnostic& d : diags.list()) {
+    const char* severity = d.severity == Severity::kError     ? "error"
+                           : d.severity == Severity::kWarning ? "warning"
+                                                              : "note";
+    out.push_back({{"severity", severity}, {"file", d.file}, {"line", d.loc.line},
+                   {"column", d.loc.column}, {"path", d.path}, {"message", d.message}});
+  }
+  return out;
+}
+
+// Reads and plans the spec. Diagnostics go to stderr; with --json, a failed load also prints
+// them as JSON on stdout, so that a machine reading stdout always gets a report.
+bool Load(const std::string& file, const CommonOptions& opts, Spec& spec, Plan& plan,
+          Diagnostics* kept = nullptr) {
   Diagnostics diags;
   bool ok = ReadSpec(file, spec, diags, TodayOf(opts));
   if (ok) ok = MakePlan(spec, plan, diags);
   PrintDiagnostics(diags, spec.text);
+  if (!ok && opts.json) {
+    std::fputs((nlohmann::json{{"file", file}, {"ok", false},
+                               {"diagnostics", DiagnosticsJson(diags)}}
+                    .dump(2) +
+                "\n")
+                   .c_str(),
+               stdout);
+  }
+  if (kept) *kept = diags;
   return ok;
 }
 
@@ -258,13 +282,14 @@ std::optional<Date> ParseDate(const std::string& text) {
 ExitCode RunCheck(const std::string& file, const CommonOptions& opts) {
   Spec spec;
   Plan plan;
-  if (!Load(file, opts, spec, plan)) return ExitCode::kBadInput;
+  Diagnostics diags;
+  if (!Load(file, opts, spec, plan, &diags)) return ExitCode::kBadInput;
   size_t rules = spec.host.egress.size();
   for (const Zone& z : spec.zones) rules += z.egress.size();
   if (opts.json) {
     Print(nlohmann::json{{"file", file}, {"ok", true}, {"vms", spec.vms.size()},
                          {"zones", spec.zones.size()}, {"networks", plan.networks.size()},
-                         {"rules", rules}}
+                         {"rules", rules}, {"diagnostics", DiagnosticsJson(diags)}}
               .dump(2) +
           "\n");
   } else {
@@ -328,15 +353,15 @@ ExitCode RunVerify(const std::string& file, const std::string& engine_name,
     Print(fmt::format("{} as generated for {} ({}):\n\n", file, engine_target,
                       from_dir.empty() ? "rendered afresh" : "read from " + from_dir));
     Print(FormatMatrix(result.observed, result.names));
-    if (result.differences.empty()) {
+    if (result.Agree()) {
       Print("\nverified: the generated artifacts implement exactly what the spec declares\n");
     } else {
       Print("\n" + FormatDifferences(result));
       Print(fmt::format("\n{} difference(s) between the spec and the generated artifacts\n",
-                        result.differences.size()));
+                        result.differences.size() + result.settings.size()));
     }
   }
-  return result.differences.empty() ? ExitCode::kOk : ExitCode::kFindings;
+  return result.Agree() ? ExitCode::kOk : ExitCode::kFindings;
 }
 
 }  // namespace bulkhead

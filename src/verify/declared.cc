@@ -177,7 +177,7 @@ std::vector<Cell> Row(const Context& ctx, const Source& src, const std::vector<E
 
 Matrix DeclaredMatrix(const Spec& spec, const Plan& plan, const Date& today, int admin_port,
                       NameTable& names) {
-  Context ctx{spec, plan, names, InternalAddrs(plan), FirewallAddrs(plan)};
+  Context ctx{spec, plan, names, InternalAddrs(spec, plan), FirewallAddrs(plan)};
   Matrix m;
   m.destinations = MachineDestinations(ctx);
   for (Endpoint& e : ExternalEndpoints(spec, plan, names)) m.destinations.push_back(e);
@@ -208,6 +208,10 @@ Matrix DeclaredMatrix(const Spec& spec, const Plan& plan, const Date& today, int
   Source host{spec.host.name, -1, plan.hostonly.subnet, true, InAdminFrom(spec, "host", ""),
               false, &spec.host.egress};
   m.cells.push_back(Row(ctx, host, m.destinations, columns, index, today, admin_port));
+
+  // Nothing outside may open a connection inwards: no port forwards are declared.
+  m.sources.push_back({EndpointKind::kInternet, "internet", {}});
+  m.cells.emplace_back(m.destinations.size());
   return m;
 }
 

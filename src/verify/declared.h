@@ -14,7 +14,8 @@
 
 namespace bulkhead {
 
-// Sources: every VM in file order (offline ones included, with empty rows), then the host.
+// Sources: every VM in file order (offline ones included, with empty rows), the host, then
+// the internet (whatever comes in by the WAN, the host LAN included), which may open nothing.
 // Destinations: every VM, the host, the firewall VM, then ExternalEndpoints.
 // `admin_port` is the firewall's admin service: 443 for pfSense, 22 for nftables.
 Matrix DeclaredMatrix(const Spec& spec, const Plan& plan, const Date& today, int admin_port,

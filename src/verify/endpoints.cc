@@ -32,9 +32,10 @@ ServiceSet MatrixServices() {
   return AllServices().Subtract(Ports(kProtoTcp, 0, 0)).Subtract(Ports(kProtoUdp, 0, 0));
 }
 
-AddrSet InternalAddrs(const Plan& plan) {
+AddrSet InternalAddrs(const Spec& spec, const Plan& plan) {
   AddrSet out = AddrsOf(plan.hostonly.subnet);
   for (const PlannedNetwork& n : plan.networks) out = out.Union(AddrsOf(n.subnet));
+  if (spec.host.lan_subnet) out = out.Union(AddrsOf(spec.host.lan_subnet->Network()));
   return out;
 }
 
@@ -51,9 +52,15 @@ AddrSet DestinationAddrs(const Destination& d, NameTable& names) {
 
 std::vector<Endpoint> ExternalEndpoints(const Spec& spec, const Plan& plan, NameTable& names) {
   std::vector<Endpoint> out;
-  AddrSet taken = InternalAddrs(plan).Union(NonRoutableAddrs());
+  AddrSet taken = InternalAddrs(spec, plan).Union(NonRoutableAddrs());
+  if (spec.host.lan_subnet) {
+    AddrSet machines = NonRoutableAddrs().Union(AddrsOf(plan.hostonly.subnet));
+    for (const PlannedNetwork& n : plan.networks) machines = machines.Union(AddrsOf(n.subnet));
+    AddrSet lan = AddrsOf(spec.host.lan_subnet->Network()).Subtract(machines);
+    out.push_back({EndpointKind::kDestination, kHostLanColumn, lan});
+  }
   for (const Destination& d : spec.destinations) {
-    AddrSet addrs = DestinationAddrs(d, names);
+    AddrSet addrs = DestinationAddrs(d, names).Subtract(taken);
     out.push_back({EndpointKind::kDestination, d.name, addrs});
     taken = taken.Union(addrs);
   }

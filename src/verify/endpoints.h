@@ -27,17 +27,21 @@ AddrSet MatrixSources();
 // (pfSense blocks it unconditionally).
 ServiceSet MatrixServices();
 
-// Every network of the set-up: internal networks and the host-only network.
-AddrSet InternalAddrs(const Plan& plan);
+// Every network of the set-up: internal networks, the host-only network and the host LAN.
+AddrSet InternalAddrs(const Spec& spec, const Plan& plan);
 
 // The addresses and host names of one declared destination (names interned into `names`).
 AddrSet DestinationAddrs(const Destination& d, NameTable& names);
 // What a literal entry (address, prefix or host name) stands for.
 AddrSet EntryAddrs(const DestinationEntry& e, NameTable& names);
 
-// Columns after the machines: each declared destination in file order, then the internet
-// (every address and name outside the set-up's networks, the declared destinations and the
-// non-routable ranges).
+// The column of the host LAN (host.lan_subnet), when the spec names one.
+inline constexpr const char* kHostLanColumn = "host-lan";
+
+// Columns after the machines: the host LAN, each declared destination in file order (less what
+// an earlier column has), then the internet (every address and name outside the set-up's
+// networks, the host LAN, the declared destinations and the non-routable ranges). Columns never
+// overlap.
 std::vector<Endpoint> ExternalEndpoints(const Spec& spec, const Plan& plan, NameTable& names);
 
 // Everything a source can send towards `dst`: from every MatrixSources() address, every

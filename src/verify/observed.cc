@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "verify/endpoints.h"
+#include "verify/verify.h"
 
 namespace bulkhead {
 namespace {
@@ -182,6 +183,8 @@ void Builder::MapFirewallSegments() {
   for (const AdapterWiring& a : fw->adapters) {
     if (!a.cable_connected) continue;
     for (const FirewallInterface& fi : in_.firewall.interfaces) {
+      // Whatever shares the WAN's segment is outside the firewall, not behind it.
+      if (fi.name == in_.firewall.wan) continue;
       bool same = !fi.mac.empty() ? Upper(fi.mac) == Upper(a.mac) : fi.slot == a.slot;
       if (same) fw_iface_of_segment_[SegmentKey(a.attachment, a.network)] = fi.name;
     }
@@ -309,7 +312,7 @@ void Builder::ThroughFirewall(size_t row, const std::string& name, const std::st
 void Builder::Bypass(size_t row, const AdapterWiring& a, const std::string& vm_name) {
   std::string note = fmt::format("'{}' adapter {} is {} ('{}'): it bypasses the firewall",
                                  vm_name, a.slot, AttachmentName(a.attachment), a.network);
-  Provenance origin{"vboxmanage/create.sh", 0, "", note};
+  Provenance origin{kVBoxScript, 0, "", note};
   for (size_t col = 0; col < m_.destinations.size(); ++col) {
     const Endpoint& dst = m_.destinations[col];
     bool outside = dst.kind == EndpointKind::kDestination || dst.kind == EndpointKind::kInternet;
@@ -336,7 +339,8 @@ void Builder::FillVmRow(const VmWiring& vm, size_t row) {
           const PacketSet& all = column_packets_[col];
           std::string note = fmt::format("same {} network '{}': no firewall in between",
                                          AttachmentName(a.attachment), a.network);
-          Put(row, col, Outcome{all, {{all, Action::kAccept, {"", 0, "", note}}}}, note);
+          Put(row, col, Outcome{all, {{all, Action::kAccept, {kVBoxScript, 0, "", note}}}},
+              note);
         }
       }
     }
@@ -375,6 +379,13 @@ Matrix Builder::Build() {
                         AddrsOf(in_.wiring.hostonly_host.address)});
   m_.cells.emplace_back(m_.destinations.size());
   FillHostRow(m_.sources.size() - 1);
+
+  // Everything outside, the host LAN included, comes in by the WAN.
+  m_.sources.push_back({EndpointKind::kInternet, "internet", {}});
+  m_.cells.emplace_back(m_.destinations.size());
+  if (!in_.firewall.wan.empty()) {
+    ThroughFirewall(m_.sources.size() - 1, "internet", in_.firewall.wan, {});
+  }
   return std::move(m_);
 }
 

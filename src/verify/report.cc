@@ -82,6 +82,10 @@ std::string FormatMatrix(const Matrix& m, const NameTable&) {
 
 std::string FormatDifferences(const VerifyResult& r) {
   std::string out;
+  for (const SettingDifference& s : r.settings) {
+    out += fmt::format("difference: {} {}: declared {}, {} sets {}\n", s.vm, s.setting,
+                       s.declared, kVBoxScript, s.generated);
+  }
   for (const Difference& d : r.differences) {
     const Endpoint& src = r.declared.sources[d.source];
     const Endpoint& dst = r.declared.destinations[d.destination];
@@ -141,8 +145,14 @@ nlohmann::json VerifyJson(const VerifyResult& r) {
   for (const Endpoint& e : m.sources) {
     sources.push_back({{"name", e.name}, {"kind", EndpointKindName(e.kind)}});
   }
-  return {{"engine", r.engine}, {"agree", r.differences.empty()}, {"sources", sources},
-          {"destinations", dests}, {"matrix", cells}, {"differences", diffs}};
+  nlohmann::json settings = nlohmann::json::array();
+  for (const SettingDifference& s : r.settings) {
+    settings.push_back({{"vm", s.vm}, {"setting", s.setting}, {"declared", s.declared},
+                        {"generated", s.generated}});
+  }
+  return {{"engine", r.engine}, {"agree", r.Agree()}, {"sources", sources},
+          {"destinations", dests}, {"matrix", cells}, {"differences", diffs},
+          {"settings", settings}};
 }
 
 }  // namespace bulkhead

@@ -39,6 +39,30 @@ bool ReadFirewall(FirewallEngine engine, const std::string& dir, FirewallView& f
   return ReadNftablesFirewall(dir + "/" + kNftablesDir, fw, diags);
 }
 
+void CompareSetting(const std::string& vm, const std::string& setting, const std::string& want,
+                    const std::string& got, std::vector<SettingDifference>& out) {
+  if (want != got) out.push_back({vm, setting, want, got});
+}
+
+std::vector<SettingDifference> CompareSettings(const Spec& spec, const Wiring& wiring) {
+  std::vector<SettingDifference> out;
+  for (const Vm& vm : spec.vms) {
+    const VmWiring* w = wiring.FindVm(vm.name);
+    if (!w) {
+      out.push_back({vm.name, "existence", "declared", "not in the VBoxManage script"});
+      continue;
+    }
+    CompareSetting(vm.name, "clipboard", SharingName(vm.clipboard), w->clipboard, out);
+    CompareSetting(vm.name, "drag and drop", SharingName(vm.drag_and_drop), w->drag_and_drop,
+                   out);
+    CompareSetting(vm.name, "shared folders", std::to_string(vm.shared_folders.size()),
+                   std::to_string(w->shared_folders), out);
+    CompareSetting(vm.name, "VRDE", "off", w->vrde ? "on" : "off", out);
+    CompareSetting(vm.name, "audio", "off", w->audio ? "on" : "off", out);
+  }
+  return out;
+}
+
 }  // namespace
 
 bool VerifyArtifacts(const Spec& spec, const Plan& plan, FirewallEngine engine,
@@ -46,7 +70,9 @@ bool VerifyArtifacts(const Spec& spec, const Plan& plan, FirewallEngine engine,
                      Diagnostics& diags) {
   Wiring wiring;
   bool ok = ReadVBoxScript(dir + "/" + kVBoxScript, wiring, diags);
-  return VerifyWithWiring(spec, plan, engine, dir, wiring, today, result, diags) && ok;
+  ok = VerifyWithWiring(spec, plan, engine, dir, wiring, today, result, diags) && ok;
+  result.settings = CompareSettings(spec, wiring);
+  return ok;
 }
 
 bool VerifyWithWiring(const Spec& spec, const Plan& plan, FirewallEngine engine,

@@ -20,12 +20,23 @@ inline constexpr const char* kPfsenseConfig = "pfsense/config.xml";
 inline constexpr const char* kNftablesDir = "nftables";
 inline constexpr const char* kHostRuleset = "host/nftables.conf";
 
+// A VM setting outside the network that the artifacts set otherwise than the spec declares:
+// the clipboard, drag and drop, shared folders, remote display and audio are channels too.
+struct SettingDifference {
+  std::string vm;
+  std::string setting;   // "clipboard", "drag and drop", "shared folders", "VRDE", "audio"
+  std::string declared;
+  std::string generated;
+};
+
 struct VerifyResult {
   std::string engine;  // "pfsense" or "nftables"
   NameTable names;
   Matrix declared;
   Matrix observed;
   std::vector<Difference> differences;
+  std::vector<SettingDifference> settings;
+  bool Agree() const { return differences.empty() && settings.empty(); }
 };
 
 int AdminPort(FirewallEngine e);  // 443 for pfSense's web GUI, 22 for SSH on a Debian firewall
