@@ -138,6 +138,18 @@ void AddProbes(LabProbe base, const Target& t, const Cell& cell, const PortChoic
   for (uint16_t port : ports.tcp) add(kTcp, port);
   for (uint16_t port : ports.udp) add(kUdp, port);
   add(kIcmp, 0);
+
+  // A class of traffic verify lets through that none of those ports is in (a rule for "any"
+  // protocol, a range): probe its first port too.
+  for (uint8_t proto : {kTcp, kUdp}) {
+    ServiceSet open =
+        cell.passed.Intersect(PacketSet::Of(AddrsOf(base.from), t.as_seen, Proto(proto)))
+            .Services();
+    for (uint16_t port : proto == kTcp ? ports.tcp : ports.udp) {
+      open = open.Subtract(Ports(proto, port, port));
+    }
+    if (!open.empty()) add(proto, static_cast<uint16_t>(open.front() & 0xffff));
+  }
 }
 
 // Sources the lab built (online VMs and the host), each with its namespace and address.
@@ -203,19 +215,25 @@ struct Listener {
 
 // TCP listeners take any address of their namespace; UDP ones are bound to each probed
 // address, so that an echo leaves from the address the probe went to (the internet namespace
-// holds many) and conntrack and the prober's connected socket recognise it.
-bool OpenListeners(const std::map<std::string, std::set<IpAddress>>& targets,
-                   const PortChoice& ports, std::vector<Listener>& out, Diagnostics& diags) {
-  for (const auto& [ns, addresses] : targets) {
+// holds many) and conntrack and the prober's connected socket recognise it. Listeners go
+// exactly where some probe is aimed.
+bool OpenListeners(const std::vector<LabProbe>& probes, std::vector<Listener>& out,
+                   Diagnostics& diags) {
+  std::map<std::string, std::set<std::pair<IpAddress, uint16_t>>> tcp, udp;
+  for (const LabProbe& p : probes) {
+    if (p.proto == kTcp) tcp[p.destination_ns].insert({IpAddress::V4(0), p.port});
+    if (p.proto == kUdp) udp[p.destination_ns].insert({p.to, p.port});
+  }
+  std::set<std::string> namespaces;
+  for (const LabProbe& p : probes) namespaces.insert(p.destination_ns);
+  for (const std::string& ns : namespaces) {
     EnterNetns enter(ns);
     if (!enter.ok()) {
       diags.Error("", {}, fmt::format("cannot enter network namespace '{}' (is the lab up?)", ns));
       return false;
     }
-    for (uint16_t p : ports.tcp) out.push_back({OpenBound(SOCK_STREAM, IpAddress::V4(0), p), true});
-    for (const IpAddress& a : addresses) {
-      for (uint16_t p : ports.udp) out.push_back({OpenBound(SOCK_DGRAM, a, p), false});
-    }
+    for (const auto& [a, port] : tcp[ns]) out.push_back({OpenBound(SOCK_STREAM, a, port), true});
+    for (const auto& [a, port] : udp[ns]) out.push_back({OpenBound(SOCK_DGRAM, a, port), false});
   }
   return true;
 }
@@ -357,11 +375,9 @@ bool ProbeLab(const Spec& spec, const Plan& plan, const LabLayout& layout, const
     return false;
   }
   result.probes = PlanProbes(spec, plan, layout, result.verify);
-  std::map<std::string, std::set<IpAddress>> targets;
-  for (const LabProbe& p : result.probes) targets[p.destination_ns].insert(p.to);
 
   std::vector<Listener> listeners;
-  bool ok = OpenListeners(targets, ProbePorts(spec), listeners, diags);
+  bool ok = OpenListeners(result.probes, listeners, diags);
   if (ok) RunProbes(result.probes, listeners, progress);
   for (const Listener& l : listeners) {
     if (l.fd >= 0) ::close(l.fd);

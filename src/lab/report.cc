@@ -31,15 +31,19 @@ std::string DestinationText(const LabProbeResult& r, const LabProbe& p) {
 
 std::string FormatLabProbe(const LabProbeResult& r) {
   std::string out;
-  std::map<std::pair<size_t, std::string>, std::vector<std::string>> open;
+  // Per source and destination address, the services that passed: tcp, then udp, then icmp.
+  std::map<std::pair<size_t, std::string>, std::map<std::pair<int, uint16_t>, std::string>> open;
   for (const LabProbe& p : r.probes) {
-    if (p.observed) open[{p.source, DestinationText(r, p)}].push_back(ServiceText(p));
+    int order = p.proto == 6 ? 0 : p.proto == 17 ? 1 : 2;
+    if (p.observed) open[{p.source, DestinationText(r, p)}][{order, p.port}] = ServiceText(p);
   }
   size_t last_source = SIZE_MAX;
   for (const auto& [key, services] : open) {
     if (key.first != last_source) out += r.verify.observed.sources[key.first].name + "\n";
     last_source = key.first;
-    out += fmt::format("  -> {:<36} {}\n", key.second, fmt::join(services, ", "));
+    std::vector<std::string> texts;
+    for (const auto& [order, text] : services) texts.push_back(text);
+    out += fmt::format("  -> {:<36} {}\n", key.second, fmt::join(texts, ", "));
   }
   if (r.differences.empty()) {
     return out +
