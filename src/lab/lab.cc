@@ -97,8 +97,10 @@ std::string Build(const LabLayout& l, std::string& log) {
     std::string err = Run(command);
     if (!err.empty()) return err;
   }
-  log += fmt::format("lab '{}': {} namespaces wired ({} commands)\n", l.name, l.namespaces.size(),
-                     l.commands.size());
+  log += fmt::format(
+      "lab '{}': {} namespaces wired ({} commands), the firewall as a Debian VM "
+      "with nftables whatever the spec's engine\n",
+      l.name, l.namespaces.size(), l.commands.size());
   return LabLoadRulesets(l, log);
 }
 
