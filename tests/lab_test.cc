@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "lab/netns.h"
+#include "render/render.h"
 #include "util/atomic_file.h"
 
 namespace bulkhead {
@@ -83,6 +84,27 @@ TEST(LabLayout, NamesNamespacesAndWiresLikeThePlan) {
   EXPECT_EQ(l.host_names[0].name, "deb.debian.org");
   EXPECT_EQ(l.host_names[0].address.ToString(), "198.51.100.10");
   EXPECT_EQ(l.elsewhere.ToString(), "192.0.2.250");
+}
+
+// The firewall namespace's interfaces carry exactly the names and addresses the rendered
+// systemd-networkd files give them.
+TEST(LabLayout, FirewallAddressesAreTheRenderedOnes) {
+  Spec spec;
+  Plan plan;
+  Load(spec, plan);
+  LabLayout l = MakeLabLayout(spec, plan, "t0");
+  int checked = 0;
+  for (const Artifact& a : RenderNftables(spec, plan, kToday)) {
+    size_t name = a.content.find("Name="), address = a.content.find("Address=");
+    if (a.path.find(".network") == std::string::npos || address == std::string::npos) continue;
+    std::string iface = a.content.substr(name + 5, a.content.find('\n', name) - name - 5);
+    std::string cidr = a.content.substr(address + 8, a.content.find('\n', address) - address - 8);
+    std::string command = fmt::format("ip -n bhl-t0-fw addr add {} dev {}", cidr, iface);
+    EXPECT_NE(std::find(l.commands.begin(), l.commands.end(), command), l.commands.end())
+        << command;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 6);  // host0 and five internal networks; wan0 takes DHCP
 }
 
 TEST(LabLayout, SharedNetworkIsABridgeInTheSwitchNamespace) {
