@@ -252,6 +252,7 @@ TEST(Lab, TwoLabsSideBySideThroughTheCommandLine) {
   EXPECT_EQ(Bulkhead("lab down --name t4").status, 0);
   EXPECT_TRUE(NamespacesWithPrefix("bhl-t4-").empty());
   EXPECT_EQ(NamespacesWithPrefix("bhl-t5-").size(), 10u);
+  EXPECT_EQ(Bulkhead("lab up " + shared_file + " --name t5").status, 0);  // over itself
   EXPECT_EQ(Bulkhead("lab probe " + shared_file + " --name t5").status, 0);
   std::remove(plain_file.c_str());
   std::remove(shared_file.c_str());
