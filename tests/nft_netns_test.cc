@@ -12,6 +12,7 @@
 #include <random>
 
 #include "plan/plan.h"
+#include "lab/netns.h"
 #include "render/render.h"
 #include "util/atomic_file.h"
 
@@ -20,21 +21,9 @@ namespace {
 
 const std::string kGolden = std::string(BULKHEAD_SOURCE_DIR) + "/tests/testdata/nft/golden/";
 
-struct Run {
-  int status = -1;
-  std::string output;
-};
+using Run = ShellRun;
 
-Run Shell(const std::string& command) {
-  Run r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  r.status = ::pclose(pipe);
-  return r;
-}
+Run Shell(const std::string& command) { return RunShell(command); }
 
 // A network namespace that exists exactly as long as this object.
 class Netns {
