@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -183,7 +184,9 @@ std::string PlanText(const Spec& spec, const Plan& plan) {
                        online ? plan.networks[vm.network].name : "-",
                        online ? vm.address.ToString() : "-", online ? vm.mac : "-");
   }
-  out += "\n(* a shared network: its VMs reach each other without the firewall)\n";
+  bool shared = std::any_of(plan.networks.begin(), plan.networks.end(),
+                            [](const PlannedNetwork& n) { return n.shared; });
+  if (shared) out += "\n(* a shared network: its VMs reach each other without the firewall)\n";
   return out;
 }
 

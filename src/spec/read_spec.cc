@@ -699,6 +699,15 @@ void SpecReader::ReadIcmpType(const toml::table& t, EgressRule& rule) {
   } else {
     Error(loc, "'icmp_type' must be an integer or a name like 'echo-request'");
   }
+  // Connection tracking lets only these requests open a connection; answers and errors pass
+  // as part of one, never by a rule of their own.
+  static const int kOpening[] = {8, 13, 15, 17};
+  if (rule.icmp_type && std::find(std::begin(kOpening), std::end(kOpening), *rule.icmp_type) ==
+                            std::end(kOpening)) {
+    Warning(loc, fmt::format("icmp type {} opens no connection (firewalls pass it only as part "
+                             "of one); the rule changes nothing",
+                             *rule.icmp_type));
+  }
 }
 
 void SpecReader::ReadExpiry(const toml::table& t, EgressRule& rule) {
@@ -872,6 +881,11 @@ void SpecReader::ResolveTarget(EgressRule& rule) {
   to.literal.loc = rule.to_loc;
   std::string error = ParseEntry(to.name, to.literal);
   if (!error.empty()) Error(rule.to_loc, error);
+  if (to.literal.prefix && to.literal.prefix->address.family == Family::kV6) {
+    Warning(rule.to_loc, fmt::format("'{}' is IPv6, which the planned networks do not carry; the "
+                                     "rule never matches",
+                                     to.name));
+  }
 }
 
 // toml++ says "Error while parsing table header: cannot redefine existing table 'vms.a'".

@@ -278,6 +278,19 @@ TEST(ParseSpec, TheHostAndTheFirewallAreNoEgressTargets) {
                                   "error: rule targets the host, which accepts no connections"));
 }
 
+TEST(ParseSpec, WarnsOfRulesThatCanNeverMatter) {
+  std::string text =
+      "[zones.z]\n"
+      "[[zones.z.egress]]\nto = \"internet\"\nproto = \"icmp\"\nicmp_type = \"echo-reply\"\n"
+      "[[zones.z.egress]]\nto = \"2001:db8::/32\"\n"
+      "[vms.v]\nzone = \"z\"\n";
+  EXPECT_EQ(Diags(text),
+            "t.toml:7:13: warning: icmp type 0 opens no connection (firewalls pass it only as part "
+            "of one); the rule changes nothing\n"
+            "t.toml:9:6: warning: '2001:db8::/32' is IPv6, which the planned networks do not "
+            "carry; the rule never matches\n");
+}
+
 TEST(ParseSpec, VmMayShareItsOwnZonesName) {
   EXPECT_EQ(Diags("[zones.work]\n[vms.work]\nzone = \"work\"\n"), "");
 }

@@ -12,8 +12,9 @@ namespace bulkhead {
 
 AddrSet NonRoutableAddrs() {
   static const AddrSet kAddrs = [] {
-    const char* prefixes[] = {"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4",
-                              "255.255.255.255/32", "::/128", "::1/128", "fe80::/10", "ff00::/8"};
+    const char* prefixes[] = {"0.0.0.0/8",   "127.0.0.0/8",        "169.254.0.0/16",
+                              "224.0.0.0/4", "255.255.255.255/32", "::/128",
+                              "::1/128",     "fe80::/10",          "ff00::/8"};
     AddrSet out;
     for (const char* p : prefixes) out = out.Union(AddrsOf(*Prefix::Parse(p)));
     return out;
@@ -29,7 +30,18 @@ AddrSet MatrixSources() {
 }
 
 ServiceSet MatrixServices() {
-  return AllServices().Subtract(Ports(kProtoTcp, 0, 0)).Subtract(Ports(kProtoUdp, 0, 0));
+  static const ServiceSet kServices = [] {
+    ServiceSet out =
+        AllServices().Subtract(Ports(kProtoTcp, 0, 0)).Subtract(Ports(kProtoUdp, 0, 0));
+    ServiceSet icmp_openers;
+    for (uint8_t type : {8, 13, 15, 17})
+      icmp_openers = icmp_openers.Union(IcmpType(kProtoIcmp, type));
+    for (uint8_t type : {128, 139}) {
+      icmp_openers = icmp_openers.Union(IcmpType(kProtoIcmpV6, type));
+    }
+    return out.Subtract(Proto(kProtoIcmp).Union(Proto(kProtoIcmpV6)).Subtract(icmp_openers));
+  }();
+  return kServices;
 }
 
 AddrSet InternalAddrs(const Spec& spec, const Plan& plan) {

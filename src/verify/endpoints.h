@@ -23,8 +23,10 @@ AddrSet NonRoutableAddrs();
 // non-routable ranges (0.0.0.0 itself stays: DHCP clients send from it).
 AddrSet MatrixSources();
 
-// Every service the matrix judges: everything but TCP and UDP port 0, which is no service
-// (pfSense blocks it unconditionally).
+// Every service the matrix judges: what can open a connection. Not TCP and UDP port 0, which is
+// no service (pfSense blocks it unconditionally), and of ICMP only the requests that connection
+// tracking lets open one (echo, timestamp, information, address mask; ICMPv6 echo and node
+// information): answers and errors only ever pass as part of a connection.
 ServiceSet MatrixServices();
 
 // Every network of the set-up: internal networks, the host-only network and the host LAN.

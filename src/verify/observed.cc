@@ -6,11 +6,11 @@
 
 #include "verify/observed.h"
 
+#include <fmt/format.h>
+
 #include <map>
 #include <optional>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "verify/endpoints.h"
 #include "verify/verify.h"
@@ -148,7 +148,7 @@ class Builder {
   Matrix m_;
   std::map<std::string, std::string> fw_iface_of_segment_;
   std::map<std::string, const VmWiring*> vm_wiring_;
-  std::vector<PacketSet> column_packets_;             // PacketsTowards each destination
+  std::vector<PacketSet> column_packets_;  // PacketsTowards each destination
   std::optional<ColumnIndex> columns_;
   std::vector<std::optional<std::string>> route_of_;  // firewall interface towards each one
   ChainCache cache_;
@@ -206,10 +206,10 @@ std::vector<Endpoint> Builder::Destinations() {
   std::vector<Endpoint> out;
   for (const Vm& vm : spec_.vms) {
     auto w = vm_wiring_.find(vm.name);
-    out.push_back({EndpointKind::kVm, vm.name, VmAddrs(w == vm_wiring_.end() ? nullptr : w->second)});
+    out.push_back(
+        {EndpointKind::kVm, vm.name, VmAddrs(w == vm_wiring_.end() ? nullptr : w->second)});
   }
-  out.push_back({EndpointKind::kHost, spec_.host.name,
-                 AddrsOf(in_.wiring.hostonly_host.address)});
+  out.push_back({EndpointKind::kHost, spec_.host.name, AddrsOf(in_.wiring.hostonly_host.address)});
   AddrSet fw;
   for (const FirewallInterface& fi : in_.firewall.interfaces) {
     for (const Prefix& p : fi.addresses) fw = fw.Union(AddrsOf(p.address));
@@ -310,8 +310,8 @@ void Builder::ThroughFirewall(size_t row, const std::string& name, const std::st
 
 // An adapter that does not lead to the firewall: whatever it reaches, it reaches unfiltered.
 void Builder::Bypass(size_t row, const AdapterWiring& a, const std::string& vm_name) {
-  std::string note = fmt::format("'{}' adapter {} is {} ('{}'): it bypasses the firewall",
-                                 vm_name, a.slot, AttachmentName(a.attachment), a.network);
+  std::string note = fmt::format("'{}' adapter {} is {} ('{}'): it bypasses the firewall", vm_name,
+                                 a.slot, AttachmentName(a.attachment), a.network);
   Provenance origin{kVBoxScript, 0, "", note};
   for (size_t col = 0; col < m_.destinations.size(); ++col) {
     const Endpoint& dst = m_.destinations[col];
@@ -339,8 +339,7 @@ void Builder::FillVmRow(const VmWiring& vm, size_t row) {
           const PacketSet& all = column_packets_[col];
           std::string note = fmt::format("same {} network '{}': no firewall in between",
                                          AttachmentName(a.attachment), a.network);
-          Put(row, col, Outcome{all, {{all, Action::kAccept, {kVBoxScript, 0, "", note}}}},
-              note);
+          Put(row, col, Outcome{all, {{all, Action::kAccept, {kVBoxScript, 0, "", note}}}}, note);
         }
       }
     }
@@ -375,8 +374,8 @@ Matrix Builder::Build() {
     m_.cells.emplace_back(m_.destinations.size());
     if (w) FillVmRow(*w, m_.sources.size() - 1);
   }
-  m_.sources.push_back({EndpointKind::kHost, spec_.host.name,
-                        AddrsOf(in_.wiring.hostonly_host.address)});
+  m_.sources.push_back(
+      {EndpointKind::kHost, spec_.host.name, AddrsOf(in_.wiring.hostonly_host.address)});
   m_.cells.emplace_back(m_.destinations.size());
   FillHostRow(m_.sources.size() - 1);
 

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "verify/endpoints.h"
+
 namespace bulkhead {
 namespace {
 
@@ -15,13 +17,16 @@ AddrSet NameSpaces() {
       AllRealAddrs(Family::kV6));
 }
 
-// Port 0 is outside the matrix (no service uses it); a protocol open on every other port is
-// shown as open, not as "tcp 1-65535".
+// The matrix judges only services that open connections (MatrixServices); a protocol open for
+// all of those is shown as open, not as "tcp 1-65535" or a list of ICMP requests.
 std::string ServicesText(const ServiceSet& svc) {
   ServiceSet shown = svc;
-  for (uint8_t proto : {kProtoTcp, kProtoUdp}) {
-    if (Ports(proto, 1, 65535).IsSubsetOf(svc)) shown = shown.Union(Ports(proto, 0, 0));
+  for (uint8_t proto : {kProtoTcp, kProtoUdp, kProtoIcmp, kProtoIcmpV6}) {
+    if (Proto(proto).Intersect(MatrixServices()).IsSubsetOf(svc)) {
+      shown = shown.Union(Proto(proto));
+    }
   }
+  if (MatrixServices().IsSubsetOf(svc)) shown = AllServices();
   return FormatServices(shown);
 }
 
