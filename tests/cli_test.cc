@@ -248,8 +248,24 @@ TEST_F(CliTest, VerifyCatchesAClipboardTurnedOn) {
 
   Result r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
   EXPECT_EQ(r.code, 1) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("browser clipboard: declared disabled, vboxmanage/create.sh sets "
+  EXPECT_THAT(r.out, HasSubstr("browser clipboard: declared disabled, the artifacts give "
                                "bidirectional"));
+}
+
+TEST_F(CliTest, VerifyCatchesAReservationOutsideItsNetwork) {
+  RenderExample();
+  fs::path conf = dir_ / "out/nftables/dnsmasq.conf";
+  std::string text = Slurp(conf);
+  const std::string mine = ",10.137.0.10,browser";
+  size_t at = text.find(mine);
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, mine.size(), ",10.137.3.10,browser");
+  Spit(conf, text);
+
+  Result r = Bulkhead("verify " + Example() + " --engine nftables --from " +
+                      (dir_ / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("browser address: declared 10.137.0.10, the artifacts give none"));
 }
 
 TEST_F(CliTest, CheckJsonReportsErrorsOnStdout) {

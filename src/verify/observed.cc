@@ -191,12 +191,23 @@ void Builder::MapFirewallSegments() {
   }
 }
 
+// A VM's addresses are its DHCP reservations, as far as the firewall interface on the VM's
+// segment can hand them out: a reservation outside that interface's subnet is never served.
 AddrSet Builder::VmAddrs(const VmWiring* vm) const {
   AddrSet out;
   if (!vm) return out;
   for (const AdapterWiring& a : vm->adapters) {
+    auto seg = fw_iface_of_segment_.find(SegmentKey(a.attachment, a.network));
+    if (seg == fw_iface_of_segment_.end()) continue;
+    const FirewallInterface* fi = nullptr;
+    for (const FirewallInterface& f : in_.firewall.interfaces) {
+      if (f.name == seg->second) fi = &f;
+    }
     for (const DhcpReservation& r : in_.firewall.reservations) {
-      if (Upper(r.mac) == Upper(a.mac)) out = out.Union(AddrsOf(r.address));
+      if (Upper(r.mac) != Upper(a.mac) || !fi) continue;
+      for (const Prefix& p : fi->addresses) {
+        if (p.Network().Contains(r.address)) out = out.Union(AddrsOf(r.address));
+      }
     }
   }
   return out;
@@ -216,6 +227,13 @@ std::vector<Endpoint> Builder::Destinations() {
   }
   out.push_back({EndpointKind::kFirewall, spec_.firewall.name, fw});
   for (Endpoint& e : ExternalEndpoints(spec_, plan_, names_)) out.push_back(std::move(e));
+
+  // Columns never overlap: an address that artifacts give twice belongs to the first column.
+  AddrSet taken;
+  for (Endpoint& e : out) {
+    e.addresses = e.addresses.Subtract(taken);
+    taken = taken.Union(e.addresses);
+  }
   return out;
 }
 

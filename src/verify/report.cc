@@ -88,8 +88,8 @@ std::string FormatMatrix(const Matrix& m, const NameTable&) {
 std::string FormatDifferences(const VerifyResult& r) {
   std::string out;
   for (const SettingDifference& s : r.settings) {
-    out += fmt::format("difference: {} {}: declared {}, {} sets {}\n", s.vm, s.setting,
-                       s.declared, kVBoxScript, s.generated);
+    out += fmt::format("difference: {} {}: declared {}, the artifacts give {}\n", s.vm,
+                       s.setting, s.declared, s.generated);
   }
   for (const Difference& d : r.differences) {
     const Endpoint& src = r.declared.sources[d.source];

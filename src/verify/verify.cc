@@ -63,6 +63,22 @@ std::vector<SettingDifference> CompareSettings(const Spec& spec, const Wiring& w
   return out;
 }
 
+// The machines' own addresses, as planned and as the artifacts hand them out (DHCP
+// reservations, the host-only and firewall interface addresses).
+void CompareAddresses(VerifyResult& r) {
+  for (size_t d = 0; d < r.declared.destinations.size(); ++d) {
+    const Endpoint& want = r.declared.destinations[d];
+    const Endpoint& got = r.observed.destinations[d];
+    if (want.kind != EndpointKind::kVm && want.kind != EndpointKind::kHost &&
+        want.kind != EndpointKind::kFirewall) {
+      continue;
+    }
+    if (want.addresses == got.addresses) continue;
+    auto text = [&](const AddrSet& a) { return a.empty() ? "none" : FormatAddrs(a, &r.names); };
+    r.settings.push_back({want.name, "address", text(want.addresses), text(got.addresses)});
+  }
+}
+
 }  // namespace
 
 bool VerifyArtifacts(const Spec& spec, const Plan& plan, FirewallEngine engine,
@@ -71,7 +87,7 @@ bool VerifyArtifacts(const Spec& spec, const Plan& plan, FirewallEngine engine,
   Wiring wiring;
   bool ok = ReadVBoxScript(dir + "/" + kVBoxScript, wiring, diags);
   ok = VerifyWithWiring(spec, plan, engine, dir, wiring, today, result, diags) && ok;
-  result.settings = CompareSettings(spec, wiring);
+  for (SettingDifference& d : CompareSettings(spec, wiring)) result.settings.push_back(d);
   return ok;
 }
 
@@ -94,6 +110,7 @@ bool VerifyWithWiring(const Spec& spec, const Plan& plan, FirewallEngine engine,
   result.observed = ObservedMatrix(spec, plan, {wiring, fw, host}, result.names);
   result.declared = DeclaredMatrix(spec, plan, today, AdminPort(engine), result.names);
   result.differences = Compare(result.declared, result.observed);
+  CompareAddresses(result);
   return true;
 }
 
