@@ -159,7 +159,9 @@ TEST(PolicyTest, EvaluateAgreesWithPerPacketWalk) {
     // Rule order, default last, no empty parts.
     for (size_t k = 0; k < decisions.size(); ++k) {
       ASSERT_FALSE(decisions[k].packets.empty()) << round;
-      if (k > 0) ASSERT_TRUE(decisions[k - 1].rule < decisions[k].rule || decisions[k].rule == -1);
+      if (k > 0) {
+        ASSERT_TRUE(decisions[k - 1].rule < decisions[k].rule || decisions[k].rule == -1);
+      }
     }
     for (size_t i = 0; i < u.size(); ++i) {
       int holder = -2;  // the decision holding point i; -2 for none

@@ -97,12 +97,6 @@ int SlotOf(const std::string& device) {
   return 0;
 }
 
-AddrSet FamilyAddrs(const std::vector<Family>& families) {
-  AddrSet out;
-  for (Family f : families) out = out.Union(AllAddrs(f));
-  return out;
-}
-
 struct IcmpName {
   uint8_t type;
   const char* name;

@@ -51,13 +51,6 @@ const Rendered& Example() {
   return *r;
 }
 
-bool InPrefixes(const std::vector<Prefix>& prefixes, const IpAddress& a) {
-  for (const Prefix& p : prefixes) {
-    if (p.Contains(a)) return true;
-  }
-  return false;
-}
-
 const AddressSet* FindSet(const LoweredFilter& f, const std::string& name) {
   for (const AddressSet& s : f.sets) {
     if (s.name == name) return &s;
