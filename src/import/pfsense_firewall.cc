@@ -263,6 +263,7 @@ class PfsenseReader {
   std::vector<Iface> ifaces_;                               // enabled interfaces only
   std::map<std::string, std::vector<std::string>> groups_;  // interface groups: members
   std::map<std::string, Node> aliases_;
+  std::map<std::string, AddrSet> alias_addrs_;  // whole expansions, by alias name
 };
 
 // ---- Interfaces, groups, reservations --------------------------------------------------------
@@ -360,11 +361,14 @@ void PfsenseReader::NoteUnmodelled(Node root) {
 // ---- Addresses -------------------------------------------------------------------------------
 
 AddrSet PfsenseReader::SelfAddrs() const {
-  AddrSet out;
+  AddrSet::Ranges ranges;
   for (const Iface& i : ifaces_) {
-    for (const Prefix& p : i.addresses) out = out.Union(AddrsOf(p.address));
+    for (const Prefix& p : i.addresses) {
+      AddrSet one = AddrsOf(p.address);
+      ranges.insert(ranges.end(), one.ranges().begin(), one.ranges().end());
+    }
   }
-  return out;
+  return AddrSet::FromRanges(std::move(ranges));
 }
 
 // <network>: an interface's subnet ("opt1"), its address ("opt1ip"), (self), or a group.
@@ -400,6 +404,7 @@ std::optional<AddrSet> PfsenseReader::NetworkToken(const std::string& token,
 
 std::optional<AddrSet> PfsenseReader::AliasAddrs(const std::string& name, const std::string& path,
                                                  std::set<std::string>& visiting) {
+  if (auto done = alias_addrs_.find(name); done != alias_addrs_.end()) return done->second;
   if (!visiting.insert(name).second) return AddrSet();  // pfSense cuts cycles
   Node alias = aliases_[name];
   std::string type = Text(alias.child("type"));
@@ -407,12 +412,16 @@ std::optional<AddrSet> PfsenseReader::AliasAddrs(const std::string& name, const 
     Error(path, fmt::format("alias '{}' of type '{}' as an address (not modelled)", name, type));
     return std::nullopt;
   }
-  AddrSet out;
+  AddrSet::Ranges ranges;
   for (const std::string& token : Split(Text(alias.child("address")), " ")) {
     auto set = AddressToken(token, path, visiting);
     if (!set) return std::nullopt;
-    out = out.Union(*set);
+    ranges.insert(ranges.end(), set->ranges().begin(), set->ranges().end());
   }
+  visiting.erase(name);
+  AddrSet out = AddrSet::FromRanges(std::move(ranges));
+  // Only a whole expansion is kept: one cut short by a cycle depends on where it started.
+  if (visiting.empty()) alias_addrs_.emplace(name, out);
   return out;
 }
 
