@@ -198,6 +198,23 @@ TEST(PfsenseReader, ExpandsNestedAliasesNegationAndHostNames) {
   EXPECT_EQ(fwd.rules[d.front().rule].origin.text, "bank");
 }
 
+TEST(PfsenseReader, AnAliasReachedTwiceIsNoCycle) {
+  Read r = ReadConfig(Config(
+      R"(<aliases>
+      <alias><name>both</name><type>network</type><address>left right</address></alias>
+      <alias><name>left</name><type>network</type><address>shared</address></alias>
+      <alias><name>right</name><type>network</type><address>shared 198.51.100.7</address></alias>
+      <alias><name>shared</name><type>host</type><address>203.0.113.5</address></alias>
+    </aliases><filter>)" +
+      Rule("<type>pass</type><interface>opt1</interface><source><any/></source>"
+           "<destination><address>both</address></destination><descr>both</descr>") +
+      "</filter>"));
+  ASSERT_TRUE(r.ok) << r.diags.Format();
+  const Chain& fwd = r.fw.policy.forward;
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "203.0.113.5", Tcp(443)).why, "both");
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "198.51.100.7", Tcp(443)).why, "both");
+}
+
 TEST(PfsenseReader, GroupRulesComeBeforeMemberRulesAndAliasCyclesEnd) {
   Read r = ReadConfig(Config(
       R"(<ifgroups><ifgroupentry><ifname>VMS</ifname><members>opt1 opt2</members>
