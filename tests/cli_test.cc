@@ -303,8 +303,9 @@ TEST_F(CliTest, RenderWritesEachTargetWholeAndReplacesStaleFiles) {
 }
 
 TEST_F(CliTest, UnknownSubcommandIsAUsageError) {
-  Result r = Bulkhead("frobnicate");
+  Result r = Bulkhead("verfy x.toml");
   EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown command 'verfy' (did you mean 'verify'?)"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // bulkhead's entry point: parses the command line and hands over to one subcommand.
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "spec/diagnostics.h"
 
 using bulkhead::CommonOptions;
 using bulkhead::ExitCode;
@@ -65,6 +67,17 @@ int main(int argc, char** argv) {
     AddCommon(cmd, opts, today);
   }
   lab_down->add_flag("--all", lab_all, "Remove every lab, also after a crash");
+
+  // CLI11 would only say that a subcommand is required; name the word it did not know.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> known;
+    for (const CLI::App* cmd : app.get_subcommands({})) known.push_back(cmd->get_name());
+    if (std::find(known.begin(), known.end(), argv[1]) == known.end()) {
+      std::fprintf(stderr, "bulkhead: error: unknown command '%s'%s (see 'bulkhead --help')\n",
+                   argv[1], bulkhead::DidYouMeanSuffix(argv[1], known).c_str());
+      return static_cast<int>(ExitCode::kBadInput);
+    }
+  }
 
   try {
     app.parse(argc, argv);
