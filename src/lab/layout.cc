@@ -132,7 +132,11 @@ void AddInternetAddresses(LabLayout& l, const Spec& spec) {
   for (const LabHostName& h : l.host_names) addrs.push_back(h.address);
   if (l.lan_address) addrs.push_back(*l.lan_address);
   addrs.push_back(l.elsewhere);
-  for (const IpAddress& a : addrs) AddAddress(l, l.internet_ns, "lo", a.ToString() + "/32");
+  // Destinations may share entries ("203.0.113.81" and "203.0.113.80/29"): add each once.
+  std::set<IpAddress> added;
+  for (const IpAddress& a : addrs) {
+    if (added.insert(a).second) AddAddress(l, l.internet_ns, "lo", a.ToString() + "/32");
+  }
 }
 
 // The firewall forwards as its rendered sysctl file says; every namespace may ping (the
