@@ -87,6 +87,13 @@ std::vector<Target> DestinationTargets(const Destination& d, const LabLayout& l,
   return out;
 }
 
+// Destinations may overlap, and verify gives a shared address or host name to the first
+// destination that declares it: probed under a later one, it would be judged by the wrong column.
+std::vector<Target> OwnedBy(std::vector<Target> targets, const Endpoint& dst) {
+  std::erase_if(targets, [&](const Target& t) { return !t.as_seen.IsSubsetOf(dst.addresses); });
+  return targets;
+}
+
 // The firewall is probed at its address on the source's own network.
 IpAddress FirewallAddressFor(const Endpoint& src, const Plan& plan) {
   if (src.kind == EndpointKind::kHost) return plan.hostonly.firewall_address;
@@ -108,7 +115,7 @@ std::vector<Target> Targets(const Endpoint& src, const Endpoint& dst, const Spec
       return {AddressTarget(l.firewall_ns, FirewallAddressFor(src, plan))};
     case EndpointKind::kDestination: {
       const Destination* d = spec.FindDestination(dst.name);
-      if (d) return DestinationTargets(*d, l, names);
+      if (d) return OwnedBy(DestinationTargets(*d, l, names), dst);
       if (l.lan_address) return {AddressTarget(l.internet_ns, *l.lan_address)};  // the host LAN
       return {};
     }
