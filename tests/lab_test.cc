@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "lab/netns.h"
+#include "lab_guard.h"
 #include "render/render.h"
 #include "util/atomic_file.h"
 
@@ -40,23 +41,11 @@ void Load(Spec& spec, Plan& plan) {
       << diags.Format(text);
 }
 
-// Takes a lab down when the test ends, passed or failed.
-class LabGuard {
- public:
-  explicit LabGuard(std::string name) : name_(std::move(name)) {}
-  ~LabGuard() { LabDown(name_); }
-
- private:
-  std::string name_;
-};
-
 void BringUp(const std::string& name, Spec& spec, Plan& plan, LabLayout& layout, std::string& log) {
   ASSERT_NO_FATAL_FAILURE(Load(spec, plan));
   layout = MakeLabLayout(spec, plan, name);
   ASSERT_EQ(LabUp(spec, plan, kToday, layout, log), "");
 }
-
-bool LabUsable() { return ::geteuid() == 0 && RunShell("ip netns list").status == 0; }
 
 TEST(LabLayout, NamesNamespacesAndWiresLikeThePlan) {
   Spec spec;

@@ -195,7 +195,8 @@ class Generator {
     if (kind < 9) return rng_.Of(kV4Literals);
     if (kind < 10) return rng_.Of(kHostNames);
     if (kind < 11) return rng_.Of(kV6Literals);
-    return rng_.Of(kWideLiterals);
+    const std::string& wide = rng_.Of(kWideLiterals);
+    return wide == "0.0.0.0/0" && !options_.whole_ipv4_space ? "0.0.0.0/1" : wide;
   }
 
   void WriteRule(const std::string& table, bool host) {
