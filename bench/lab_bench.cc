@@ -39,36 +39,40 @@ std::string SpecText(int which) {
 
 // The set-up of the benchmark's argument (0: the example, 50: 50 random VMs), ready for the
 // lab; false (and the benchmark skipped) when it cannot be read or the machine cannot build it.
-bool Prepare(benchmark::State& state, Spec& spec, Plan& plan, LabLayout& layout) {
+struct SetUp {
+  Spec spec;
+  Plan plan;
+  LabLayout layout;
+};
+
+bool Prepare(benchmark::State& state, SetUp& s) {
   if (::geteuid() != 0) {
     state.SkipWithError("needs root");
     return false;
   }
   Diagnostics diags;
-  if (!ParseSpec("bench.toml", SpecText(state.range(0)), spec, diags, kToday) ||
-      !MakePlan(spec, plan, diags)) {
+  if (!ParseSpec("bench.toml", SpecText(state.range(0)), s.spec, diags, kToday) ||
+      !MakePlan(s.spec, s.plan, diags)) {
     state.SkipWithError(diags.Format().c_str());
     return false;
   }
-  layout = MakeLabLayout(spec, plan, kLab);
-  state.SetLabel(std::to_string(layout.namespaces.size()) + " namespaces");
+  s.layout = MakeLabLayout(s.spec, s.plan, kLab);
+  state.SetLabel(std::to_string(s.layout.namespaces.size()) + " namespaces");
   return true;
 }
 
-bool Up(benchmark::State& state, const Spec& spec, const Plan& plan, const LabLayout& layout) {
+bool Up(benchmark::State& state, const SetUp& s) {
   std::string log;
-  std::string err = LabUp(spec, plan, kToday, layout, log);
+  std::string err = LabUp(s.spec, s.plan, kToday, s.layout, log);
   if (!err.empty()) state.SkipWithError(err.c_str());
   return err.empty();
 }
 
 void BM_LabUp(benchmark::State& state) {
-  Spec spec;
-  Plan plan;
-  LabLayout layout;
-  if (!Prepare(state, spec, plan, layout)) return;
+  SetUp s;
+  if (!Prepare(state, s)) return;
   for (auto _ : state) {
-    if (!Up(state, spec, plan, layout)) break;
+    if (!Up(state, s)) break;
     state.PauseTiming();
     LabDown(kLab);
     state.ResumeTiming();
@@ -76,15 +80,13 @@ void BM_LabUp(benchmark::State& state) {
 }
 
 void BM_LabProbe(benchmark::State& state) {
-  Spec spec;
-  Plan plan;
-  LabLayout layout;
-  if (!Prepare(state, spec, plan, layout) || !Up(state, spec, plan, layout)) return;
+  SetUp s;
+  if (!Prepare(state, s) || !Up(state, s)) return;
   size_t probes = 0, differences = 0;
   for (auto _ : state) {
     LabProbeResult result;
     Diagnostics diags;
-    if (!ProbeLab(spec, plan, layout, kToday, result, diags, [](const std::string&) {})) {
+    if (!ProbeLab(s.spec, s.plan, s.layout, kToday, result, diags, [](const std::string&) {})) {
       state.SkipWithError(diags.Format().c_str());
       break;
     }
@@ -97,13 +99,11 @@ void BM_LabProbe(benchmark::State& state) {
 }
 
 void BM_LabDown(benchmark::State& state) {
-  Spec spec;
-  Plan plan;
-  LabLayout layout;
-  if (!Prepare(state, spec, plan, layout)) return;
+  SetUp s;
+  if (!Prepare(state, s)) return;
   for (auto _ : state) {
     state.PauseTiming();
-    bool up = Up(state, spec, plan, layout);
+    bool up = Up(state, s);
     state.ResumeTiming();
     if (!up) break;
     LabDown(kLab);
