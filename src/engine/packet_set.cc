@@ -42,6 +42,9 @@ AddrKey AddrKeyTraits::Prev(AddrKey k) {
 }
 
 AddrSet AddrsOf(const Prefix& p) {
+  // Whatever a host name resolves to lies in 0.0.0.0/0 (or ::/0), so the whole space holds the
+  // names too; a narrower prefix may or may not, and is taken to hold none.
+  if (p.length == 0) return AllAddrs(p.address.family);
   AddrSpace space = RealSpace(p.address.family);
   return AddrSet({space, p.First().value}, {space, p.Last().value});
 }

@@ -24,7 +24,8 @@ namespace bulkhead {
 // names, real IPv6 addresses, symbolic IPv6 names. A host name that a rule refers to (an FQDN
 // alias, a DNS-filled nft set) gets one point in each symbolic space: "bank.example" is then a
 // destination of its own whatever it resolves to. "Any IPv4 address" covers both IPv4 spaces,
-// while a literal prefix such as 0.0.0.0/0 covers the real space only.
+// and so does 0.0.0.0/0 (every name resolves inside it); any narrower prefix covers real
+// addresses only, since where a name resolves is not known.
 enum class AddrSpace : uint8_t { kV4 = 0, kV4Name = 1, kV6 = 2, kV6Name = 3 };
 
 struct AddrKey {
@@ -43,7 +44,7 @@ struct AddrKeyTraits {
 
 using AddrSet = IntervalSet<AddrKey, AddrKeyTraits>;
 
-AddrSet AddrsOf(const Prefix& p);     // real addresses of p
+AddrSet AddrsOf(const Prefix& p);     // real addresses of p; a /0 also holds the names
 AddrSet AddrsOf(const IpAddress& a);  // one real address
 // Real addresses of many prefixes of either family, built in O(n log n) (tens of thousands of
 // prefixes in an alias are fine).

@@ -116,7 +116,10 @@ TEST(AddrKeyTest, NextAndPrevCrossSpaces) {
 TEST(AddrKeyTest, SpacesOfAFamily) {
   AddrSet all_v4 = AllAddrs(Family::kV4);
   AddrSet real_v4 = AllRealAddrs(Family::kV4);
-  EXPECT_EQ(real_v4, AddrsOf(*Prefix::Parse("0.0.0.0/0")));
+  // Every name resolves inside 0.0.0.0/0; a narrower prefix holds real addresses only.
+  EXPECT_EQ(all_v4, AddrsOf(*Prefix::Parse("0.0.0.0/0")));
+  EXPECT_EQ(AllAddrs(Family::kV6), AddrsOf(*Prefix::Parse("::/0")));
+  EXPECT_TRUE(AddrsOf(*Prefix::Parse("0.0.0.0/1")).IsSubsetOf(real_v4));
   EXPECT_TRUE(real_v4.IsSubsetOf(all_v4));
   EXPECT_TRUE(NameAddr(3, Family::kV4).IsSubsetOf(all_v4.Subtract(real_v4)));
   EXPECT_FALSE(NameAddr(3, Family::kV6).Intersects(all_v4));
