@@ -129,7 +129,7 @@ class Generator {
     out_ += "[host]\nphysical_nic = \"eth9\"\n";
     if (rng_.Chance(50)) out_ += "lan_subnet = \"192.168.1.0/24\"\n";
     int rules = rng_.Between(0, 2);
-    for (int i = 0; i < rules; ++i) WriteRule("host.egress", /*host=*/true);
+    for (int i = 0; i < rules; ++i) WriteRule("host.egress");
     out_ += "\n";
   }
 
@@ -176,7 +176,7 @@ class Generator {
     if (z.shared) out_ += "network = \"shared\"\n";
     if (!z.dns) out_ += "dns = false\n";
     int rules = rng_.Between(0, options_.max_rules_per_zone);
-    for (int i = 0; i < rules; ++i) WriteRule(fmt::format("zones.{}.egress", z.name), false);
+    for (int i = 0; i < rules; ++i) WriteRule(fmt::format("zones.{}.egress", z.name));
     out_ += "\n";
   }
 
@@ -185,22 +185,21 @@ class Generator {
         fmt::format("[vms.{}]\nzone = \"{}\"\ntemplate = \"debian-base\"\n\n", vm.name, vm.zone);
   }
 
-  std::string Target(bool host) {
+  std::string Target() {
     std::vector<std::string> online = OnlineVms();
     int kind = rng_.Below(12);
     if (kind < 3) return "internet";
     if (kind < 5 && !destinations_.empty()) return rng_.Of(destinations_);
-    if (kind < 6 && !host) return zones_[rng_.Below(zones_.size())].name;
-    if (kind < 7 && !host && !online.empty()) return rng_.Of(online);
+    if (kind < 6) return zones_[rng_.Below(zones_.size())].name;
+    if (kind < 7 && !online.empty()) return rng_.Of(online);
     if (kind < 9) return rng_.Of(kV4Literals);
     if (kind < 10) return rng_.Of(kHostNames);
     if (kind < 11) return rng_.Of(kV6Literals);
-    const std::string& wide = rng_.Of(kWideLiterals);
-    return wide == "0.0.0.0/0" && !options_.whole_ipv4_space ? "0.0.0.0/1" : wide;
+    return rng_.Of(kWideLiterals);
   }
 
-  void WriteRule(const std::string& table, bool host) {
-    out_ += fmt::format("[[{}]]\nto = \"{}\"\n", table, Target(host));
+  void WriteRule(const std::string& table) {
+    out_ += fmt::format("[[{}]]\nto = \"{}\"\n", table, Target());
     if (rng_.Chance(30)) out_ += "action = \"deny\"\n";
     const char* protos[] = {"tcp", "udp", "icmp", "any"};
     std::string proto = protos[rng_.Below(4)];

@@ -16,9 +16,6 @@ struct RandomSpecOptions {
   int max_zones = 6;  // at least 1
   int max_destinations = 4;
   int max_rules_per_zone = 5;
-  // Rules may target 0.0.0.0/0, which verify takes to miss host names (they stay symbolic)
-  // while the kernel passes whatever they resolve to; off, 0.0.0.0/1 takes its place.
-  bool whole_ipv4_space = false;
 };
 
 // The spec text for `seed`, e.g. "[host]\nphysical_nic = \"eth9\"\n...". Rules never expire
