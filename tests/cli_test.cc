@@ -67,6 +67,22 @@ class CliTest : public ::testing::Test {
     ASSERT_EQ(r.code, 0) << r.err;
   }
 
+  // Replaces the first `old_text` in a rendered artifact (a path under out/) by `new_text`.
+  void Edit(const std::string& artifact, const std::string& old_text,
+            const std::string& new_text) {
+    fs::path path = dir_ / "out" / artifact;
+    std::string text = Slurp(path);
+    size_t at = text.find(old_text);
+    ASSERT_NE(at, std::string::npos) << "'" << old_text << "' not in " << path;
+    text.replace(at, old_text.size(), new_text);
+    Spit(path, text);
+  }
+
+  // verify on the example, reading the artifacts rendered into out/.
+  Result VerifyRendered(const std::string& options = "") {
+    return Bulkhead("verify " + Example() + " " + options + " --from " + (dir_ / "out").string());
+  }
+
   fs::path dir_;
 };
 
@@ -192,29 +208,19 @@ TEST_F(CliTest, VerifyCatchesAnExtraPassRuleInPfsense) {
 
 TEST_F(CliTest, VerifyCatchesANatAdapterLeftOnAVm) {
   RenderExample();
-  fs::path script = dir_ / "out/vboxmanage/create.sh";
-  std::string text = Slurp(script);
-  const std::string wired = "want browser nic2 none";
-  size_t at = text.find(wired);
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, wired.size(), "want browser nic2 nat");
-  Spit(script, text);
+  Edit("vboxmanage/create.sh", "want browser nic2 none", "want browser nic2 nat");
 
-  Result r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  Result r = VerifyRendered();
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("bypasses the firewall"));
 }
 
 TEST_F(CliTest, VerifyCatchesAVmBridgedNextToTheWan) {
   RenderExample();
-  fs::path script = dir_ / "out/vboxmanage/create.sh";
-  std::string text = Slurp(script);
-  size_t at = text.find("finish browser");
-  ASSERT_NE(at, std::string::npos);
-  text.insert(at, "want browser nic2 bridged\nwant browser bridgeadapter2 enp3s0\n");
-  Spit(script, text);
+  Edit("vboxmanage/create.sh", "finish browser",
+       "want browser nic2 bridged\nwant browser bridgeadapter2 enp3s0\nfinish browser");
 
-  Result r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  Result r = VerifyRendered();
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("difference: browser -> host-lan (destination)"));
   EXPECT_THAT(r.out, HasSubstr("adapter 2 is bridged ('enp3s0'): it bypasses the firewall"));
@@ -222,15 +228,10 @@ TEST_F(CliTest, VerifyCatchesAVmBridgedNextToTheWan) {
 
 TEST_F(CliTest, VerifyCatchesTheInsideOpenedToTheWan) {
   RenderExample();
-  fs::path conf = dir_ / "out/nftables/nftables.conf";
-  std::string text = Slurp(conf);
-  size_t at = text.find("ct state invalid drop", text.find("chain forward"));
-  ASSERT_NE(at, std::string::npos);
-  text.insert(at, "iifname \"wan0\" accept\n    ");
-  Spit(conf, text);
+  Edit("nftables/nftables.conf", "hook forward priority filter; policy drop;\n",
+       "hook forward priority filter; policy drop;\n    iifname \"wan0\" accept\n");
 
-  Result r = Bulkhead("verify " + Example() + " --engine nftables --from " +
-                      (dir_ / "out").string());
+  Result r = VerifyRendered("--engine nftables");
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("difference: internet -> browser"));
   EXPECT_THAT(r.out, HasSubstr("iifname \"wan0\" accept"));
@@ -238,15 +239,10 @@ TEST_F(CliTest, VerifyCatchesTheInsideOpenedToTheWan) {
 
 TEST_F(CliTest, VerifyCatchesAClipboardTurnedOn) {
   RenderExample();
-  fs::path script = dir_ / "out/vboxmanage/create.sh";
-  std::string text = Slurp(script);
-  const std::string off = "want browser clipboard disabled";
-  size_t at = text.find(off);
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, off.size(), "want browser clipboard bidirectional");
-  Spit(script, text);
+  Edit("vboxmanage/create.sh", "want browser clipboard disabled",
+       "want browser clipboard bidirectional");
 
-  Result r = Bulkhead("verify " + Example() + " --from " + (dir_ / "out").string());
+  Result r = VerifyRendered();
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("browser clipboard: declared disabled, the artifacts give "
                                "bidirectional"));
@@ -254,16 +250,9 @@ TEST_F(CliTest, VerifyCatchesAClipboardTurnedOn) {
 
 TEST_F(CliTest, VerifyCatchesAReservationOutsideItsNetwork) {
   RenderExample();
-  fs::path conf = dir_ / "out/nftables/dnsmasq.conf";
-  std::string text = Slurp(conf);
-  const std::string mine = ",10.137.0.10,browser";
-  size_t at = text.find(mine);
-  ASSERT_NE(at, std::string::npos) << text;
-  text.replace(at, mine.size(), ",10.137.3.10,browser");
-  Spit(conf, text);
+  Edit("nftables/dnsmasq.conf", ",10.137.0.10,browser", ",10.137.3.10,browser");
 
-  Result r = Bulkhead("verify " + Example() + " --engine nftables --from " +
-                      (dir_ / "out").string());
+  Result r = VerifyRendered("--engine nftables");
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("browser address: declared 10.137.0.10, the artifacts give none"));
 }
