@@ -70,19 +70,28 @@ bool UpAndProbe(uint64_t seed, const std::string& name, Spec& spec, Plan& plan, 
   return ok;
 }
 
-// Builds the set-up of `seed` in lab `name`, probes it, and takes it down. Returns the number
-// of probes, and fails the test with everything needed to replay on any difference.
-size_t CheckSeed(uint64_t seed, const std::string& name) {
+struct ProbeCounts {
+  size_t all = 0, v6 = 0, v6_passed = 0;  // IPv6 probes show that no IPv6 leaks
+};
+
+// Builds the set-up of `seed` in lab `name`, probes it, and takes it down. Returns the probes
+// counted, and fails the test with everything needed to replay on any difference.
+ProbeCounts CheckSeed(uint64_t seed, const std::string& name) {
   LabGuard guard(name);
   Spec spec;
   Plan plan;
   LabLayout layout;
   LabProbeResult result;
-  if (!UpAndProbe(seed, name, spec, plan, layout, result)) return 0;
+  if (!UpAndProbe(seed, name, spec, plan, layout, result)) return {};
   EXPECT_TRUE(result.differences.empty()) << "seed " << seed << ": the kernel and verify disagree\n"
                                           << FormatLabProbe(result) << "\nspec:\n"
                                           << spec.text << "\nreplay: " << Replay(seed);
-  return result.probes.size();
+  ProbeCounts counts{result.probes.size()};
+  for (const LabProbe& p : result.probes) {
+    counts.v6 += p.to.family == Family::kV6;
+    counts.v6_passed += p.to.family == Family::kV6 && p.observed;
+  }
+  return counts;
 }
 
 TEST(LabDifferential, RegressionSeedsAgreeWithVerify) {
@@ -96,7 +105,7 @@ TEST(LabDifferential, RandomSetUpsAgreeWithVerify) {
   uint64_t count = EnvNumber("BULKHEAD_LAB_SETUPS", 200);
   std::cout << fmt::format("lab differential: {} set-ups from seed {}\n", count, base);
   auto start = std::chrono::steady_clock::now();
-  size_t probes = 0;
+  ProbeCounts probes;
   uint64_t done = 0;
   for (; done < count && !HasFailure(); ++done) {
     if (std::chrono::steady_clock::now() - start > kBudget) {
@@ -104,11 +113,15 @@ TEST(LabDifferential, RandomSetUpsAgreeWithVerify) {
                                base + done, base + count - 1);
       break;
     }
-    probes += CheckSeed(base + done, "dt");
+    ProbeCounts counts = CheckSeed(base + done, "dt");
+    probes.all += counts.all;
+    probes.v6 += counts.v6;
+    probes.v6_passed += counts.v6_passed;
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << fmt::format("lab differential: {} set-ups, {} probes, {:.1f} s\n", done, probes,
-                           seconds);
+  std::cout << fmt::format(
+      "lab differential: {} set-ups, {} probes ({} IPv6, {} of them passed), {:.1f} s\n", done,
+      probes.all, probes.v6, probes.v6_passed, seconds);
 }
 
 // ---- Mutations ---------------------------------------------------------------------------

@@ -73,6 +73,13 @@ TEST(LabLayout, NamesNamespacesAndWiresLikeThePlan) {
   EXPECT_EQ(l.host_names[0].name, "deb.debian.org");
   EXPECT_EQ(l.host_names[0].address.ToString(), "198.51.100.10");
   EXPECT_EQ(l.elsewhere.ToString(), "192.0.2.250");
+  EXPECT_EQ(l.elsewhere_v6.ToString(), "2001:db8:ffff::250");
+  EXPECT_TRUE(has("ip -n bhl-t0-inet addr add 2001:db8:ffff::250/128 nodad dev lo"));
+  EXPECT_TRUE(has("ip -n bhl-t0-host -6 route add default via fe80::1 dev vboxnet0"));
+  EXPECT_TRUE(has("ip -n bhl-t0-fw addr add fe80::1/64 nodad dev host0"));
+  EXPECT_EQ(l.v6_sources.at("bhl-t0-host").ToString(), "fd00:b4:0:ffff::2");
+  EXPECT_EQ(LabEntryAddress(*Prefix::Parse("2001:db8:5::/64"))->ToString(), "2001:db8:5::1");
+  EXPECT_FALSE(LabEntryAddress(*Prefix::Parse("::/0")));
 }
 
 // The firewall namespace's interfaces carry exactly the names and addresses the rendered
@@ -145,6 +152,14 @@ TEST(Lab, ExampleAgreesWithVerifyAndGoesDownCleanly) {
         << diags.Format();
     EXPECT_GT(result.probes.size(), 500u);
     EXPECT_TRUE(result.differences.empty()) << FormatLabProbe(result);
+    // No IPv6 passes, though the lab's firewall forwards IPv6: the ruleset alone stops it.
+    size_t v6 = 0;
+    for (const LabProbe& p : result.probes) {
+      if (p.to.family != Family::kV6) continue;
+      ++v6;
+      EXPECT_FALSE(p.observed) << p.target << " " << int{p.proto} << "/" << p.port;
+    }
+    EXPECT_GT(v6, 0u);
   }
   EXPECT_TRUE(NamespacesWithPrefix("bhl-t1-").empty());
   EXPECT_FALSE(std::filesystem::exists("/run/bulkhead-lab/t1"));
@@ -202,6 +217,30 @@ TEST(Lab, MutatedRulesetShowsTheDifferenceVerifyPredicts) {
   LabProbeResult fresh;
   ASSERT_TRUE(ProbeLab(spec, plan, layout, kToday, fresh, diags, [](const std::string&) {}));
   EXPECT_TRUE(fresh.differences.empty()) << FormatLabProbe(fresh);
+}
+
+// The IPv6 probes that find nothing must be able to: with the firewall's ruleset flushed from
+// the kernel, every VM's IPv6 probe to the internet is answered.
+TEST(Lab, Ipv6PassesWhenTheFirewallRulesetIsGone) {
+  if (!LabUsable()) GTEST_SKIP() << "needs root and 'ip netns'";
+  Spec spec;
+  Plan plan;
+  LabLayout layout;
+  std::string log;
+  LabGuard guard("t6");
+  ASSERT_NO_FATAL_FAILURE(BringUp("t6", spec, plan, layout, log));
+  ASSERT_EQ(RunShell("ip netns exec bhl-t6-fw nft flush ruleset").status, 0);
+
+  LabProbeResult result;
+  Diagnostics diags;
+  ASSERT_TRUE(ProbeLab(spec, plan, layout, kToday, result, diags, [](const std::string&) {}));
+  size_t v6 = 0;
+  for (const LabProbe& p : result.probes) {
+    if (p.to != layout.elsewhere_v6 || p.source_ns == layout.host_ns) continue;
+    ++v6;
+    EXPECT_TRUE(p.observed) << p.source_ns << " " << int{p.proto} << "/" << p.port;
+  }
+  EXPECT_EQ(v6, 3 * layout.vm_ns.size());
 }
 
 std::string WriteSpecFile(const std::string& tag, const std::string& text) {

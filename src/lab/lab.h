@@ -31,7 +31,8 @@ struct LabHostName {
   IpAddress address;
 };
 
-// Where the lab puts things. Pure: computed from the spec and plan alone (IPv4 only).
+// Where the lab puts things. Pure: computed from the spec and plan alone. The planned networks
+// are IPv4; the lab adds IPv6 only to show that none passes where verify says it does not.
 struct LabLayout {
   std::string name;       // "lab"
   std::string state_dir;  // "/run/bulkhead-lab/lab": the rendered artifacts
@@ -39,16 +40,19 @@ struct LabLayout {
   std::map<std::string, std::string> vm_ns;  // online VM name -> namespace
   std::vector<LabHostName> host_names;       // lab addresses of every declared host name
   IpAddress elsewhere;                       // an internet address no destination holds
+  IpAddress elsewhere_v6;                    // the same in IPv6: 2001:db8:ffff::250
   std::optional<IpAddress> lan_address;      // on the host LAN, when the spec names one
   IpAddress wan_address, uplink_address;     // wan0's, and the internet side's
   std::vector<std::string> namespaces;       // all of the above, creation order
   std::vector<std::string> commands;         // `ip` commands that wire them, run in order
+  // Source namespace -> its IPv6 address, from fd00:b4::/48 (the plan gives none).
+  std::map<std::string, IpAddress> v6_sources;
 };
 
 LabLayout MakeLabLayout(const Spec& spec, const Plan& plan, const std::string& name);
 
-// The address a literal destination entry is probed at (the first host of its prefix), or
-// nullopt for IPv6 entries, which the lab does not build.
+// The address a literal destination entry is probed at (the first host of its prefix, "::1"
+// of an IPv6 one), or nullopt for IPv6 entries outside 2000::/3, which no internet host holds.
 std::optional<IpAddress> LabEntryAddress(const Prefix& prefix);
 
 // Builds the lab: renders into the state folder, creates and wires the namespaces, loads both
@@ -73,7 +77,7 @@ struct LabProbe {
   std::string source_ns, destination_ns;
   IpAddress from, to;
   std::string target;  // what `to` stands for: "deb.debian.org" or the address
-  uint8_t proto = 6;   // 6 tcp, 17 udp, 1 icmp (echo)
+  uint8_t proto = 6;   // 6 tcp, 17 udp, 1 icmp (echo), 58 icmpv6 (echo)
   uint16_t port = 0;
   bool predicted = false;  // verify says it passes
   bool observed = false;   // the kernel let it through (connected, echoed, answered)

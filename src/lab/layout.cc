@@ -15,6 +15,15 @@ namespace {
 constexpr const char* kWanPrefix = "100.64.0.0/24";
 constexpr const char* kSysctlFile = "sysctl.d/90-bulkhead.conf";
 
+// IPv6 in the lab: sources take addresses from kV6SourcePrefix (network i gets
+// fd00:b4:0:i::/64, the host-only network fd00:b4:0:ffff::/64) so that the firewall would
+// forward their packets if its ruleset let them; its own interfaces hold only link-local
+// addresses (kFirewallLinkLocal), which the rendered files never mention.
+constexpr const char* kV6SourcePrefix = "fd00:b4::/48";
+constexpr const char* kFirewallLinkLocal = "fe80::1";
+constexpr const char* kUplinkLinkLocal = "fe80::2";
+constexpr uint64_t kHostOnlyV6Subnet = 0xffff;
+
 std::string Addr(const IpAddress& a, const Prefix& net) {
   return fmt::format("{}/{}", a.ToString(), net.length);
 }
@@ -48,6 +57,8 @@ void AddHostNames(const Spec& spec, LabLayout& l) {
   if (spec.host.lan_subnet) l.lan_address = LabEntryAddress(spec.host.lan_subnet->Network());
   uint64_t last = 250;
   l.elsewhere = FreeAddress(spec, *Prefix::Parse("192.0.2.0/24"), last);
+  uint64_t last_v6 = 0x250;
+  l.elsewhere_v6 = FreeAddress(spec, *Prefix::Parse("2001:db8:ffff::/112"), last_v6);
 }
 
 // A veth pair made from inside `ns_a`, its other end moved straight into `ns_b`: nothing is
@@ -69,13 +80,39 @@ void AddDefaultRoute(LabLayout& l, const std::string& ns, const IpAddress& via) 
   l.commands.push_back(fmt::format("ip -n {} route add default via {}", ns, via.ToString()));
 }
 
+// The /64 of kV6SourcePrefix that IPv6 sources on network `subnet` take their address from.
+Prefix V6Subnet(uint64_t subnet) {
+  Prefix p = *Prefix::Parse(kV6SourcePrefix);
+  p.address.value |= static_cast<uint128>(subnet) << 64;
+  p.length = 64;
+  return p;
+}
+
+// A source's IPv6 address (no DAD: the lab has no time to wait) and its default route via
+// the firewall's link-local address on that link.
+void AddV6Source(LabLayout& l, const std::string& ns, const std::string& iface,
+                 const IpAddress& a) {
+  l.v6_sources[ns] = a;
+  AddAddress(l, ns, iface, fmt::format("{}/64 nodad", a.ToString()));
+  l.commands.push_back(
+      fmt::format("ip -n {} -6 route add default via {} dev {}", ns, kFirewallLinkLocal, iface));
+}
+
+// The firewall side of an IPv6 link: a link-local address and an on-link route to the sources.
+void AddV6FirewallSide(LabLayout& l, const std::string& iface, uint64_t subnet) {
+  AddAddress(l, l.firewall_ns, iface, fmt::format("{}/64 nodad", kFirewallLinkLocal));
+  l.commands.push_back(fmt::format("ip -n {} -6 route add {} dev {}", l.firewall_ns,
+                                   V6Subnet(subnet).ToString(), iface));
+}
+
 void WireVm(LabLayout& l, const Plan& plan, const PlannedVm& vm, const std::string& peer_ns,
-            const std::string& peer_if) {
+            const std::string& peer_if, uint64_t v6_host) {
   const PlannedNetwork& net = plan.networks[vm.network];
   const std::string& ns = l.vm_ns.at(vm.name);
   AddVeth(l, ns, "eth0", peer_ns, peer_if);
   AddAddress(l, ns, "eth0", Addr(vm.address, net.subnet));
   AddDefaultRoute(l, ns, net.gateway);
+  AddV6Source(l, ns, "eth0", V6Subnet(static_cast<uint64_t>(vm.network)).Nth(v6_host));
 }
 
 void WireSharedNetwork(LabLayout& l, const Plan& plan, size_t index) {
@@ -88,7 +125,7 @@ void WireSharedNetwork(LabLayout& l, const Plan& plan, size_t index) {
   l.commands.push_back(fmt::format("ip -n {} link set {} master {}", l.switch_ns, uplink, bridge));
   for (size_t j = 0; j < net.vms.size(); ++j) {
     std::string port = fmt::format("v{}x{}", index, j);
-    WireVm(l, plan, *plan.FindVm(net.vms[j]), l.switch_ns, port);
+    WireVm(l, plan, *plan.FindVm(net.vms[j]), l.switch_ns, port, j + 2);
     l.commands.push_back(fmt::format("ip -n {} link set {} master {}", l.switch_ns, port, bridge));
   }
 }
@@ -99,9 +136,10 @@ void WireNetworks(LabLayout& l, const Plan& plan) {
     if (net.shared) {
       WireSharedNetwork(l, plan, i);
     } else {
-      WireVm(l, plan, *plan.FindVm(net.vms.at(0)), l.firewall_ns, net.firewall_iface);
+      WireVm(l, plan, *plan.FindVm(net.vms.at(0)), l.firewall_ns, net.firewall_iface, 2);
     }
     AddAddress(l, l.firewall_ns, net.firewall_iface, Addr(net.gateway, net.subnet));
+    AddV6FirewallSide(l, net.firewall_iface, i);
   }
 }
 
@@ -111,6 +149,8 @@ void WireHostAndWan(LabLayout& l, const Spec& spec, const Plan& plan) {
   AddAddress(l, l.firewall_ns, h.firewall_iface, Addr(h.firewall_address, h.subnet));
   AddAddress(l, l.host_ns, spec.host.hostonly_network, Addr(h.host_address, h.subnet));
   AddDefaultRoute(l, l.host_ns, h.firewall_address);
+  AddV6FirewallSide(l, h.firewall_iface, kHostOnlyV6Subnet);
+  AddV6Source(l, l.host_ns, spec.host.hostonly_network, V6Subnet(kHostOnlyV6Subnet).Nth(2));
 
   Prefix wan = *Prefix::Parse(kWanPrefix);
   AddVeth(l, l.firewall_ns, plan.wan.firewall_iface, l.internet_ns, "eth0");
@@ -118,6 +158,15 @@ void WireHostAndWan(LabLayout& l, const Spec& spec, const Plan& plan) {
   AddAddress(l, l.internet_ns, "eth0", Addr(l.uplink_address, wan));
   AddDefaultRoute(l, l.firewall_ns, l.uplink_address);
   AddDefaultRoute(l, l.internet_ns, l.wan_address);
+
+  // The internet routes every IPv6 source back through the firewall, as an ISP would.
+  const std::string& wan_iface = plan.wan.firewall_iface;
+  AddAddress(l, l.firewall_ns, wan_iface, fmt::format("{}/64 nodad", kFirewallLinkLocal));
+  AddAddress(l, l.internet_ns, "eth0", fmt::format("{}/64 nodad", kUplinkLinkLocal));
+  l.commands.push_back(fmt::format("ip -n {} -6 route add default via {} dev {}", l.firewall_ns,
+                                   kUplinkLinkLocal, wan_iface));
+  l.commands.push_back(fmt::format("ip -n {} -6 route add default via {} dev eth0", l.internet_ns,
+                                   kFirewallLinkLocal));
 }
 
 // Every address a destination column is probed at lives on the internet namespace's loopback.
@@ -132,18 +181,26 @@ void AddInternetAddresses(LabLayout& l, const Spec& spec) {
   for (const LabHostName& h : l.host_names) addrs.push_back(h.address);
   if (l.lan_address) addrs.push_back(*l.lan_address);
   addrs.push_back(l.elsewhere);
+  addrs.push_back(l.elsewhere_v6);
   // Destinations may share entries ("203.0.113.81" and "203.0.113.80/29"): add each once.
   std::set<IpAddress> added;
   for (const IpAddress& a : addrs) {
-    if (added.insert(a).second) AddAddress(l, l.internet_ns, "lo", a.ToString() + "/32");
+    if (!added.insert(a).second) continue;
+    bool v4 = a.family == Family::kV4;
+    AddAddress(l, l.internet_ns, "lo", a.ToString() + (v4 ? "/32" : "/128 nodad"));
   }
 }
 
 // The firewall forwards as its rendered sysctl file says; every namespace may ping (the
 // prober uses unprivileged ICMP sockets).
+//
+// The firewall forwards IPv6 too, against its rendered file: the lab shows that the ruleset
+// alone keeps IPv6 from leaking.
 void AddSysctls(LabLayout& l) {
   l.commands.push_back(fmt::format("ip netns exec {} sysctl -q -p {}/nftables/{}", l.firewall_ns,
                                    l.state_dir, kSysctlFile));
+  l.commands.push_back(
+      fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.all.forwarding=1", l.firewall_ns));
   for (const std::string& ns : l.namespaces) {
     l.commands.push_back(
         fmt::format("ip netns exec {} sysctl -qw net.ipv4.ping_group_range='0 2147483647'", ns));
@@ -178,7 +235,13 @@ bool ValidLabName(const std::string& name) {
 }
 
 std::optional<IpAddress> LabEntryAddress(const Prefix& prefix) {
-  if (prefix.address.family != Family::kV4) return std::nullopt;
+  // IPv6 entries outside global unicast (::/0, fe80::/10, ::1) have no internet address.
+  static const Prefix kGlobalUnicast = *Prefix::Parse("2000::/3");
+  if (prefix.address.family == Family::kV6) {
+    IpAddress a = prefix.Size() > 1 ? prefix.Nth(1) : prefix.First();
+    if (!kGlobalUnicast.Contains(a)) return std::nullopt;
+    return a;
+  }
   return prefix.Size() > 2 ? prefix.Nth(1) : prefix.First();
 }
 
@@ -195,6 +258,12 @@ LabLayout MakeLabLayout(const Spec& spec, const Plan& plan, const std::string& n
   for (const std::string& ns : l.namespaces) {
     l.commands.push_back("ip netns add " + ns);
     l.commands.push_back(fmt::format("ip -n {} link set lo up", ns));
+    // IPv6 on, and no duplicate address detection: link-local addresses work at once.
+    l.commands.push_back(
+        fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.all.disable_ipv6=0 "
+                    "net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.all.accept_dad=0 "
+                    "net.ipv6.conf.default.accept_dad=0",
+                    ns));
   }
   WireNetworks(l, plan);
   WireHostAndWan(l, spec, plan);

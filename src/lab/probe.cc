@@ -3,8 +3,11 @@
 // does it all: it enters each namespace from its own thread only long enough to open sockets
 // (listeners in every destination, then every probe), then one poll loop drives
 // non-blocking connects, UDP echoes and ICMP echo requests until each answers or 300 ms pass.
+// IPv6 destinations get one connect, one echo and one ICMPv6 echo each: the plan is IPv4, and
+// those probes show that no IPv6 passes where verify says none does.
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
@@ -26,7 +29,7 @@ namespace bulkhead {
 namespace {
 
 constexpr int kProbeMillis = 300;
-constexpr uint8_t kTcp = 6, kUdp = 17, kIcmp = 1;
+constexpr uint8_t kTcp = 6, kUdp = 17, kIcmp = 1, kIcmp6 = 58;
 
 struct PortChoice {
   std::set<uint16_t> tcp, udp;
@@ -120,13 +123,43 @@ std::vector<Target> Targets(const Endpoint& src, const Endpoint& dst, const Spec
       return {};
     }
     case EndpointKind::kInternet:
-      return {AddressTarget(l.internet_ns, l.elsewhere)};
+      return OwnedBy(
+          {AddressTarget(l.internet_ns, l.elsewhere), AddressTarget(l.internet_ns, l.elsewhere_v6)},
+          dst);
   }
   return {};
 }
 
 ServiceSet ServiceOf(uint8_t proto, uint16_t port) {
-  return proto == kIcmp ? IcmpType(kIcmp, ICMP_ECHO) : Ports(proto, port, port);
+  if (proto == kIcmp) return IcmpType(kIcmp, ICMP_ECHO);
+  if (proto == kIcmp6) return IcmpType(kIcmp6, ICMP6_ECHO_REQUEST);
+  return Ports(proto, port, port);
+}
+
+// IPv6 targets get one probe per protocol: the first candidate port verify lets through, or
+// else the first candidate.
+void AddV6Probes(LabProbe base, const Target& t, const Cell& cell, const PortChoice& ports,
+                 std::vector<LabProbe>& out) {
+  auto passes = [&](uint8_t proto, uint16_t port) {
+    return cell.passed.Intersects(
+        PacketSet::Of(AddrsOf(base.from), t.as_seen, ServiceOf(proto, port)));
+  };
+  auto add = [&](uint8_t proto, const std::set<uint16_t>& candidates) {
+    LabProbe p = base;
+    p.proto = proto;
+    p.port = candidates.empty() ? 0 : *candidates.begin();
+    for (uint16_t port : candidates) {
+      if (passes(proto, port)) {
+        p.port = port;
+        break;
+      }
+    }
+    p.predicted = passes(proto, p.port);
+    out.push_back(p);
+  };
+  add(kTcp, ports.tcp);
+  add(kUdp, ports.udp);
+  add(kIcmp6, {});
 }
 
 void AddProbes(LabProbe base, const Target& t, const Cell& cell, const PortChoice& ports,
@@ -134,6 +167,10 @@ void AddProbes(LabProbe base, const Target& t, const Cell& cell, const PortChoic
   base.destination_ns = t.ns;
   base.to = t.address;
   base.target = t.label;
+  if (t.address.family == Family::kV6) {
+    AddV6Probes(base, t, cell, ports, out);
+    return;
+  }
   auto add = [&](uint8_t proto, uint16_t port) {
     LabProbe p = base;
     p.proto = proto;
@@ -185,7 +222,13 @@ std::vector<LabProbe> PlanProbes(const Spec& spec, const Plan& plan, const LabLa
       base.destination = d;
       const Endpoint& src = v.observed.sources[s];
       for (const Target& t : Targets(src, v.observed.destinations[d], spec, plan, l, v.names)) {
-        AddProbes(base, t, v.observed.At(s, d), ports, out);
+        LabProbe from = base;
+        if (t.address.family == Family::kV6) {
+          auto v6 = l.v6_sources.find(base.source_ns);
+          if (v6 == l.v6_sources.end()) continue;
+          from.from = v6->second;
+        }
+        AddProbes(from, t, v.observed.At(s, d), ports, out);
       }
     }
   }
@@ -194,20 +237,43 @@ std::vector<LabProbe> PlanProbes(const Spec& spec, const Plan& plan, const LabLa
 
 // ---- Sockets -----------------------------------------------------------------------------
 
-sockaddr_in SockAddr(const IpAddress& a, uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(static_cast<uint32_t>(a.value));
-  return sa;
+int FamilyOf(const IpAddress& a) { return a.family == Family::kV4 ? AF_INET : AF_INET6; }
+
+// A socket address of either family, with its length.
+struct SockAddr {
+  sockaddr_storage storage{};
+  socklen_t len = 0;
+  sockaddr* get() { return reinterpret_cast<sockaddr*>(&storage); }
+};
+
+SockAddr MakeSockAddr(const IpAddress& a, uint16_t port) {
+  SockAddr out;
+  if (a.family == Family::kV4) {
+    auto* sa = reinterpret_cast<sockaddr_in*>(&out.storage);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    sa->sin_addr.s_addr = htonl(static_cast<uint32_t>(a.value));
+    out.len = sizeof *sa;
+    return out;
+  }
+  auto* sa = reinterpret_cast<sockaddr_in6*>(&out.storage);
+  sa->sin6_family = AF_INET6;
+  sa->sin6_port = htons(port);
+  for (int i = 0; i < 16; ++i) {
+    sa->sin6_addr.s6_addr[i] = static_cast<uint8_t>(a.value >> (8 * (15 - i)));
+  }
+  out.len = sizeof *sa;
+  return out;
 }
 
+// IPv6 sockets take IPv6 only, so that a wildcard listener leaves the IPv4 one its port.
 int OpenBound(int type, const IpAddress& address, uint16_t port) {
-  int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = ::socket(FamilyOf(address), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in sa = SockAddr(address, port);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+  if (address.family == Family::kV6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  SockAddr sa = MakeSockAddr(address, port);
+  if (fd < 0 || ::bind(fd, sa.get(), sa.len) != 0 ||
       (type == SOCK_STREAM && ::listen(fd, 128) != 0)) {
     if (fd >= 0) ::close(fd);
     return -1;
@@ -228,7 +294,7 @@ bool OpenListeners(const std::vector<LabProbe>& probes, std::vector<Listener>& o
                    Diagnostics& diags) {
   std::map<std::string, std::set<std::pair<IpAddress, uint16_t>>> tcp, udp;
   for (const LabProbe& p : probes) {
-    if (p.proto == kTcp) tcp[p.destination_ns].insert({IpAddress::V4(0), p.port});
+    if (p.proto == kTcp) tcp[p.destination_ns].insert({IpAddress{p.to.family, 0}, p.port});
     if (p.proto == kUdp) udp[p.destination_ns].insert({p.to, p.port});
   }
   std::set<std::string> namespaces;
@@ -253,7 +319,7 @@ void Serve(const Listener& l) {
     return;
   }
   char buf[512];
-  sockaddr_in from{};
+  sockaddr_storage from{};
   socklen_t len = sizeof from;
   ssize_t n = ::recvfrom(l.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
   if (n > 0) ::sendto(l.fd, buf, n, 0, reinterpret_cast<sockaddr*>(&from), len);
@@ -262,11 +328,11 @@ void Serve(const Listener& l) {
 // Starts one probe in the current namespace: a connect, a datagram or an echo request.
 int StartProbe(const LabProbe& p) {
   int type = p.proto == kTcp ? SOCK_STREAM : SOCK_DGRAM;
-  int fd =
-      ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, p.proto == kIcmp ? IPPROTO_ICMP : 0);
+  int protocol = p.proto == kIcmp ? IPPROTO_ICMP : p.proto == kIcmp6 ? IPPROTO_ICMPV6 : 0;
+  int fd = ::socket(FamilyOf(p.to), type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) return -1;
-  sockaddr_in sa = SockAddr(p.to, p.port);
-  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  SockAddr sa = MakeSockAddr(p.to, p.port);
+  int rc = ::connect(fd, sa.get(), sa.len);
   if (rc != 0 && errno != EINPROGRESS) {
     ::close(fd);
     return -1;
@@ -277,6 +343,11 @@ int StartProbe(const LabProbe& p) {
     icmphdr echo{};
     echo.type = ICMP_ECHO;
     echo.un.echo.sequence = htons(1);
+    (void)::send(fd, &echo, sizeof echo, 0);
+  } else if (p.proto == kIcmp6) {
+    icmp6_hdr echo{};
+    echo.icmp6_type = ICMP6_ECHO_REQUEST;
+    echo.icmp6_seq = htons(1);
     (void)::send(fd, &echo, sizeof echo, 0);
   }
   return fd;
@@ -290,7 +361,9 @@ bool Answered(const LabProbe& p, int fd) {
   }
   unsigned char buf[512];
   ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-  return n > 0 && (p.proto != kIcmp || buf[0] == ICMP_ECHOREPLY);
+  if (p.proto == kIcmp) return n > 0 && buf[0] == ICMP_ECHOREPLY;
+  if (p.proto == kIcmp6) return n > 0 && buf[0] == ICMP6_ECHO_REPLY;
+  return n > 0;
 }
 
 int MillisLeft(std::chrono::steady_clock::time_point deadline) {

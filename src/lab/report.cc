@@ -17,6 +17,8 @@ std::string ServiceText(const LabProbe& p) {
       return fmt::format("tcp {}", p.port);
     case 17:
       return fmt::format("udp {}", p.port);
+    case 58:
+      return "icmpv6 echo";
     default:
       return "icmp echo";
   }
