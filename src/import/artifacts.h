@@ -17,6 +17,10 @@ namespace bulkhead {
 enum class Attachment { kNone, kNat, kBridged, kIntnet, kHostOnly, kNatNetwork, kGeneric };
 const char* AttachmentName(Attachment a);  // "none", "nat", "bridged", "intnet", "hostonly", ...
 
+// A MAC address in VirtualBox's spelling: "08:00:27:a1:b2:c3" -> "080027A1B2C3"; "" when the
+// text is not a MAC address. Every reader keys MACs this way.
+std::string VirtualBoxMac(std::string_view text);
+
 struct AdapterWiring {
   int slot = 0;                 // 1-based
   Attachment attachment = Attachment::kNone;

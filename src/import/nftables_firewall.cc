@@ -24,17 +24,6 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-// "08:00:27:a1:b2:c3" -> "080027A1B2C3"; "" when the text is not a MAC address.
-std::string VirtualBoxMac(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == ':' || c == '-') continue;
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return "";
-    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out.size() == 12 ? out : "";
-}
-
 // One "Key=Value" line of a systemd unit file, with the section it sits in.
 struct IniEntry {
   std::string section;

@@ -78,15 +78,6 @@ std::optional<int> ParseInt(const std::string& s, int max) {
   return v;
 }
 
-// "08:00:27:a1:b2:c3" -> "080027A1B2C3".
-std::string VirtualBoxMac(const std::string& mac) {
-  std::string out;
-  for (char c : mac) {
-    if (std::isxdigit(static_cast<unsigned char>(c))) out += std::toupper(c);
-  }
-  return out;
-}
-
 // vtnetN and emN are the devices VirtualBox adapters appear as; adapter numbers are 1-based.
 int SlotOf(const std::string& device) {
   for (const char* prefix : {"vtnet", "em"}) {

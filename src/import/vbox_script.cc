@@ -701,4 +701,14 @@ bool ReadVBoxScript(const std::string& path, Wiring& wiring, Diagnostics& diags)
   return true;
 }
 
+std::string VirtualBoxMac(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == ':' || c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return "";
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out.size() == 12 ? out : "";
+}
+
 }  // namespace bulkhead
