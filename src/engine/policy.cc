@@ -122,6 +122,38 @@ std::vector<Decision> Evaluate(const Chain& chain, const std::string& iif, const
   return decisions;
 }
 
+namespace {
+
+Chain SettleChain(const Chain& c, Bound b) {
+  Chain out = c;
+  for (PolicyRule& r : out.rules) {
+    if (r.unknown.empty()) continue;
+    bool takes_unknown = (r.action == Action::kAccept) == (b == Bound::kMost);
+    if (takes_unknown) r.match = r.match.Union(r.unknown);
+    r.unknown = PacketSet();
+  }
+  return out;
+}
+
+bool ChainHasUnknowns(const Chain& c) {
+  return std::any_of(c.rules.begin(), c.rules.end(),
+                     [](const PolicyRule& r) { return !r.unknown.empty(); });
+}
+
+}  // namespace
+
+Policy Settle(const Policy& p, Bound b) {
+  Policy out = p;
+  out.input = SettleChain(p.input, b);
+  out.forward = SettleChain(p.forward, b);
+  out.output = SettleChain(p.output, b);
+  return out;
+}
+
+bool HasUnknowns(const Policy& p) {
+  return ChainHasUnknowns(p.input) || ChainHasUnknowns(p.forward) || ChainHasUnknowns(p.output);
+}
+
 PacketSet Accepted(const std::vector<Decision>& decisions) {
   PacketSet accepted;
   for (const Decision& d : decisions) {

@@ -43,6 +43,11 @@ struct PolicyRule {
   PacketSet match;
   Action action = Action::kAccept;
   Provenance origin;
+  // Packets the rule may match besides `match`, when how it reads depends on something no
+  // file says (a schedule, a downloaded URL table, an address given out at run time). Empty
+  // for an exact rule. `unknown_why` says what it depends on.
+  PacketSet unknown;
+  std::string unknown_why;
 };
 
 // One chain of the filter, flattened: jumps and gotos already inlined by the importer.
@@ -60,7 +65,19 @@ struct Policy {
   Chain forward;
   Chain output;
   NameTable names;  // host names referred to by symbolic addresses in the rules
+  // pf judges a forwarded packet twice: inbound on the interface it arrives by (`forward`
+  // holds those rules), then outbound on the one it leaves by, with the same rules as the
+  // firewall's own packets (`output`). nftables' output chain sees only its own packets.
+  bool output_sees_forwarded = false;
 };
+
+// Which way to settle the rules that depend on something unknown: so that the least, or the
+// most, gets through. Evaluating both bounds an unknown policy exactly as long as the unknowns
+// of different rules do not depend on each other: a packet passes for sure when it passes the
+// least policy, may pass when it passes the most, and is blocked for sure otherwise.
+enum class Bound { kLeast, kMost };
+Policy Settle(const Policy& p, Bound b);
+bool HasUnknowns(const Policy& p);
 
 enum class Hook { kInput, kForward, kOutput };
 const Chain& ChainOf(const Policy& p, Hook h);

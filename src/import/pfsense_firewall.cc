@@ -1,49 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reads a pfSense config.xml into a FirewallView: interfaces, DHCP reservations and the packet
-// filter as first-match chains. pf's own order is rebuilt: state first, then pfSense's automatic
-// quick rules, floating quick rules, group rules, interface rules, non-quick floating rules
-// (reversed, because pf lets the last of them win) and the default deny. Whatever changes a
-// verdict and is not modelled becomes an error naming its element path, never a silent guess.
+// Reads a pfSense or OPNsense config.xml into a FirewallView. This file reads what the rules
+// refer to: interfaces with their static, virtual and run-time addresses, interface groups,
+// aliases (nested, FQDN members kept symbolic, URL tables unknown), ports and protocols; then
+// drives the passes that read the filter (pfsense_rules.cc) and NAT (pfsense_nat.cc).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
-#include <map>
-#include <optional>
-#include <pugixml.hpp>
-#include <set>
-#include <string>
-#include <vector>
 
-#include "import/artifacts.h"
+#include "import/pfsense_reader.h"
 #include "util/atomic_file.h"
 
 namespace bulkhead {
-namespace {
+namespace pfsense {
 
-using Node = pugi::xml_node;
-
-struct Iface {
-  std::string key;     // "lan", "opt1"
-  std::string device;  // "vtnet1"
-  std::vector<Prefix> addresses;
-  bool dynamic_v4 = false;  // dhcp, pppoe, ...: the address is only known at run time
-  bool dynamic_v6 = false;
-};
-
-struct PortSpan {
-  uint16_t first = 0, last = 0;
-};
-
-// The rules of one evaluation bucket, before they are placed into chains.
-struct Bucketed {
-  std::vector<PolicyRule> automatic;  // pfSense's own quick rules
-  std::vector<PolicyRule> floating_quick;
-  std::vector<PolicyRule> group;
-  std::vector<PolicyRule> iface;
-  std::vector<PolicyRule> floating_last;  // non-quick: last match wins
-  std::vector<PolicyRule> outbound;       // floating rules filtering traffic leaving on oif
-};
+// ---- Text helpers ----------------------------------------------------------------------------
 
 std::string Trim(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\r\n");
@@ -77,6 +48,27 @@ std::optional<int> ParseInt(const std::string& s, int max) {
   if (v > max) return std::nullopt;
   return v;
 }
+
+std::optional<uint16_t> ServicePort(const std::string& name) {
+  static const std::map<std::string, uint16_t> kPorts = {
+      {"ftp", 21},   {"ssh", 22},    {"telnet", 23},      {"smtp", 25},   {"domain", 53},
+      {"http", 80},  {"pop3", 110},  {"ntp", 123},        {"imap", 143},  {"snmp", 161},
+      {"ldap", 389}, {"https", 443}, {"submission", 587}, {"imaps", 993}, {"pop3s", 995}};
+  if (auto n = ParseInt(name, 65535)) return static_cast<uint16_t>(*n);
+  auto it = kPorts.find(name);
+  if (it == kPorts.end()) return std::nullopt;
+  return it->second;
+}
+
+PolicyRule MakeRule(Action action, PacketSet match, Provenance origin) {
+  PolicyRule r;
+  r.action = action;
+  r.match = std::move(match);
+  r.origin = std::move(origin);
+  return r;
+}
+
+namespace {
 
 // vtnetN and emN are the devices VirtualBox adapters appear as; adapter numbers are 1-based.
 int SlotOf(const std::string& device) {
@@ -125,19 +117,8 @@ std::optional<uint8_t> ProtocolNumber(const std::string& name) {
       {"igmp", 2},  {"ipv6", 41}, {"gre", 47},   {"esp", 50},   {"ah", 51},     {"etherip", 97},
       {"ospf", 89}, {"pim", 103}, {"carp", 112}, {"sctp", 132}, {"pfsync", 240}};
   auto it = kNumbers.find(name);
-  if (it == kNumbers.end()) return std::nullopt;
-  return it->second;
-}
-
-std::optional<uint16_t> ServicePort(const std::string& name) {
-  static const std::map<std::string, uint16_t> kPorts = {
-      {"ftp", 21},   {"ssh", 22},    {"telnet", 23},      {"smtp", 25},   {"domain", 53},
-      {"http", 80},  {"pop3", 110},  {"ntp", 123},        {"imap", 143},  {"snmp", 161},
-      {"ldap", 389}, {"https", 443}, {"submission", 587}, {"imaps", 993}, {"pop3s", 995}};
-  if (auto n = ParseInt(name, 65535)) return static_cast<uint16_t>(*n);
-  auto it = kPorts.find(name);
-  if (it == kPorts.end()) return std::nullopt;
-  return it->second;
+  if (it != kNumbers.end()) return it->second;
+  return ProtoByName(name);
 }
 
 // The line and column of a byte offset, for parse errors.
@@ -160,116 +141,107 @@ bool HasErrorsSince(const Diagnostics& diags, size_t first) {
                      [](const Diagnostic& d) { return d.severity == Severity::kError; });
 }
 
-PolicyRule MakeRule(Action action, PacketSet match, Provenance origin) {
-  PolicyRule r;
-  r.action = action;
-  r.match = std::move(match);
-  r.origin = std::move(origin);
-  return r;
+// A host name as filterdns takes it: letters, digits, dots, dashes and underscores, with at
+// least one letter (so that a mistyped address is not taken for a name).
+bool LooksLikeHostName(const std::string& token) {
+  bool letter = false;
+  for (char c : token) {
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      letter = true;
+    } else if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
+      return false;
+    }
+  }
+  return letter;
 }
 
-class PfsenseReader {
- public:
-  PfsenseReader(std::string file, FirewallView& fw, Diagnostics& diags)
-      : file_(std::move(file)), fw_(fw), diags_(diags) {}
+std::optional<AddrSet> RangeAddrs(const std::string& token) {
+  size_t dash = token.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  auto a = IpAddress::Parse(token.substr(0, dash));
+  auto b = IpAddress::Parse(token.substr(dash + 1));
+  if (!a || !b || a->family != b->family || *b < *a) return std::nullopt;
+  return AddrSet(AddrsOf(*a).ranges().front().first, AddrsOf(*b).ranges().front().last);
+}
 
-  bool Read(const std::string& text);
+}  // namespace
 
- private:
-  // pfSense marks flags by presence; OPNsense writes 1/0.
-  bool Flag(Node parent, const char* name) const {
-    Node n = parent.child(name);
-    if (!n) return false;
-    if (!opnsense_) return true;
-    std::string v = Text(n);
-    return !v.empty() && v != "0";
+// ---- The reader's shared parts ---------------------------------------------------------------
+
+bool Reader::Flag(Node parent, const char* name) const {
+  Node n = parent.child(name);
+  if (!n) return false;
+  if (!opnsense_) return true;
+  std::string v = Text(n);
+  return !v.empty() && v != "0";
+}
+
+void Reader::Error(const std::string& path, std::string message) {
+  diags_.ErrorAt(file_, path, std::move(message));
+}
+
+void Reader::Warning(const std::string& path, std::string message) {
+  diags_.Add({Severity::kWarning, file_, {}, path, std::move(message)});
+}
+
+void Reader::Note(const std::string& path, std::string message) {
+  diags_.Add({Severity::kNote, file_, {}, path, std::move(message)});
+}
+
+void Reader::Unknown(const std::string& path, const std::string& message, RuleNotes& notes) {
+  if (std::find(notes.unknown_why.begin(), notes.unknown_why.end(), message) !=
+      notes.unknown_why.end()) {
+    return;  // an inet46 rule reads its endpoints twice
   }
-  void Error(const std::string& path, std::string message) {
-    diags_.ErrorAt(file_, path, std::move(message));
+  notes.unknown_why.push_back(message);
+  if (exact()) {
+    Error(path, message);
+    notes.failed = true;
+  } else {
+    Note(path, message);
   }
-  void Warning(const std::string& path, std::string message) {
-    diags_.Add({Severity::kWarning, file_, {}, path, std::move(message)});
+}
+
+void Reader::Skip(const std::string& path, const std::string& why, RuleNotes& notes) {
+  if (!notes.skipped_why.empty()) return;
+  notes.Skip(why);
+  Warning(path, why + ": pfSense skips the rule");
+}
+
+const Iface* Reader::FindIface(const std::string& key) const {
+  for (const Iface& i : ifaces_) {
+    if (i.key == key) return &i;
   }
-  Provenance Origin(const std::string& path, std::string text) const {
-    return {file_, 0, path, std::move(text)};
-  }
-  const Iface* FindIface(const std::string& key) const {
-    for (const Iface& i : ifaces_) {
-      if (i.key == key) return &i;
-    }
-    return nullptr;
-  }
-
-  void ReadInterfaces(Node root);
-  void ReadInterface(Node n, const std::string& path);
-  void ReadVirtualIps(Node root);
-  void ReadGroups(Node root);
-  void ReadReservations(Node root);
-  void ReadAliases(Node root);
-  void NoteUnmodelled(Node root);
-
-  void AddAutomaticRules(Node root, Bucketed& b);
-  void AddIpv6Block(Node root, Bucketed& b);
-  void AddAntiLockout(Node root, Bucketed& b);
-  void AddDhcpServerRules(Node root, Bucketed& b);
-  void AddBlockPrivate(Bucketed& b, const Iface& i, const std::string& path);
-
-  struct RulePlace {
-    std::string direction;  // "in", "out", or "" / "any" for both
-    bool quick = true;
-  };
-  RulePlace PlaceOf(Node rule, bool floating) const;
-  std::string RuleText(Node rule) const;
-  void ReadRules(Node root, Bucketed& b);
-  void ReadRule(Node rule, const std::string& path, Bucketed& b);
-  std::optional<IfaceMatch> RuleInterfaces(Node rule, const std::string& path, bool floating);
-  std::optional<Action> RuleAction(Node rule, const std::string& path);
-  std::vector<Family> RuleFamilies(Node rule, const std::string& path);
-  bool CheckUnmodelledOptions(Node rule, const std::string& path);
-  std::optional<PacketSet> RuleMatch(Node rule, const std::string& path,
-                                     const std::vector<Family>& families);
-
-  std::optional<AddrSet> Endpoint(Node n, const std::string& path,
-                                  const std::vector<Family>& families);
-  std::optional<AddrSet> NetworkToken(const std::string& token, const std::string& path,
-                                      const std::vector<Family>& families);
-  std::optional<AddrSet> AddressToken(const std::string& token, const std::string& path,
-                                      std::set<std::string>& visiting);
-  std::optional<AddrSet> AliasAddrs(const std::string& name, const std::string& path,
-                                    std::set<std::string>& visiting);
-  std::optional<ServiceSet> Services(Node rule, const std::string& path, Family f);
-  std::optional<ServiceSet> IcmpServices(Node rule, const std::string& path, Family f);
-  std::optional<ServiceSet> PortServices(const std::string& proto, const std::string& port,
-                                         const std::string& path);
-  std::optional<std::vector<PortSpan>> PortSpans(const std::string& text, const std::string& path,
-                                                 std::set<std::string>& visiting);
-  AddrSet SelfAddrs() const;
-
-  void Assemble(Bucketed& b);
-
-  std::string file_;
-  FirewallView& fw_;
-  Diagnostics& diags_;
-  bool opnsense_ = false;
-  std::vector<Iface> ifaces_;                               // enabled interfaces only
-  std::map<std::string, std::vector<std::string>> groups_;  // interface groups: members
-  std::map<std::string, Node> aliases_;
-  std::map<std::string, AddrSet> alias_addrs_;  // whole expansions, by alias name
-};
+  return nullptr;
+}
 
 // ---- Interfaces, groups, reservations --------------------------------------------------------
 
-void PfsenseReader::ReadInterfaces(Node root) {
+void Reader::ReadInterfaces(Node root) {
   for (Node n : root.child("interfaces").children()) {
     if (n.type() != pugi::node_element) continue;
-    std::string path = fmt::format("interfaces/{}", n.name());
     if (!Flag(n, "enable")) continue;  // pfSense loads no rule of a disabled interface
-    ReadInterface(n, path);
+    ReadInterface(n, fmt::format("interfaces/{}", n.name()), root);
   }
 }
 
-void PfsenseReader::ReadInterface(Node n, const std::string& path) {
-  Iface i{n.name(), Text(n.child("if")), {}, false, false};
+// interface_has_gateway(): a gateway set, an address that comes with one (DHCP, PPP), or a
+// tunnel device.
+bool Reader::IsOutside(Node n, Node, const std::string& device) const {
+  if (!Text(n.child("gateway")).empty() || !Text(n.child("gatewayv6")).empty()) return true;
+  std::string v4 = Text(n.child("ipaddr"));
+  for (const char* dynamic : {"dhcp", "pppoe", "pptp", "l2tp", "ppp"}) {
+    if (v4 == dynamic) return true;
+  }
+  return device.rfind("ovpn", 0) == 0 || device.rfind("ipsec", 0) == 0;
+}
+
+void Reader::ReadInterface(Node n, const std::string& path, Node root) {
+  Iface i;
+  i.key = n.name();
+  i.descr = Text(n.child("descr"));
+  i.device = Text(n.child("if"));
+  i.outside = IsOutside(n, root, i.device);
   std::string v4 = Text(n.child("ipaddr"));
   std::string v6 = Text(n.child("ipaddrv6"));
   if (auto a = IpAddress::Parse(v4); a && a->family == Family::kV4) {
@@ -286,36 +258,42 @@ void PfsenseReader::ReadInterface(Node n, const std::string& path) {
   } else {
     i.dynamic_v6 = !v6.empty() && v6 != "none";
   }
+  // An address only known at run time is still one address: a symbolic point of its own.
+  if (i.dynamic_v4 || i.dynamic_v6) {
+    uint32_t id = fw_.policy.names.Intern(i.key + " address");
+    if (i.dynamic_v4) i.dynamic = i.dynamic.Union(NameAddr(id, Family::kV4));
+    if (i.dynamic_v6) i.dynamic = i.dynamic.Union(NameAddr(id, Family::kV6));
+  }
   ifaces_.push_back(i);
-  fw_.interfaces.push_back({i.key, SlotOf(i.device), "", i.addresses});
 }
 
 // Virtual IPs are more addresses of their interface: part of its network and of (self).
-void PfsenseReader::ReadVirtualIps(Node root) {
+void Reader::ReadVirtualIps(Node root) {
   int index = 0;
   for (Node vip : root.child("virtualip").children("vip")) {
     std::string path = fmt::format("virtualip/vip[{}]", ++index);
     std::string key = Text(vip.child("interface"));
     auto a = IpAddress::Parse(Text(vip.child("subnet")));
-    auto len = ParseInt(Text(vip.child("subnet_bits")), 128);
+    auto len = ParseInt(Text(vip.child("subnet_bits")), a && a->family == Family::kV4 ? 32 : 128);
     auto it =
         std::find_if(ifaces_.begin(), ifaces_.end(), [&](const Iface& i) { return i.key == key; });
     if (it == ifaces_.end()) continue;
     if (!a || !len) {
-      Error(path, "virtual IP without a literal address (not modelled)");
+      RuleNotes ignored;
+      Unknown(path, "virtual IP without a literal address is not modelled", ignored);
       continue;
     }
     it->addresses.push_back({*a, *len});
   }
 }
 
-void PfsenseReader::ReadGroups(Node root) {
+void Reader::ReadGroups(Node root) {
   for (Node g : root.child("ifgroups").children("ifgroupentry")) {
     groups_[Text(g.child("ifname"))] = Split(Text(g.child("members")), " ");
   }
 }
 
-void PfsenseReader::ReadReservations(Node root) {
+void Reader::ReadReservations(Node root) {
   for (Node n : root.child("dhcpd").children()) {
     if (n.type() != pugi::node_element || !FindIface(n.name())) continue;
     for (Node map : n.children("staticmap")) {
@@ -326,150 +304,199 @@ void PfsenseReader::ReadReservations(Node root) {
   }
 }
 
-void PfsenseReader::ReadAliases(Node root) {
+void Reader::ReadAliases(Node root) {
   for (Node a : root.child("aliases").children("alias")) aliases_[Text(a.child("name"))] = a;
 }
 
-// Sections that change reachability but that this reader does not evaluate.
-void PfsenseReader::NoteUnmodelled(Node root) {
-  Node nat = root.child("nat");
-  int index = 0;
-  for (Node r : nat.children("rule")) {
-    ++index;
-    if (!Flag(r, "disabled")) {
-      Warning(fmt::format("nat/rule[{}]", index), "port forward is not modelled");
-    }
+// The web GUI's port (and SSH's, when enabled): what "the admin interface" means.
+void Reader::ReadAdminServices(Node root) {
+  Node system = root.child("system");
+  Node webgui = system.child("webgui");
+  bool https = Text(webgui.child("protocol")) != "http";
+  int gui = ParseInt(Text(webgui.child("port")), 65535).value_or(https ? 443 : 80);
+  fw_.admin_services = Ports(kProtoTcp, gui, gui);
+  if (Flag(system.child("ssh"), "enable") || Flag(system, "enablesshd")) {
+    int ssh = ParseInt(Text(system.child("ssh").child("port")), 65535).value_or(22);
+    fw_.admin_services = fw_.admin_services.Union(Ports(kProtoTcp, ssh, ssh));
   }
-  index = 0;
-  for (Node r : nat.children("onetoone")) {
-    ++index;
-    if (!Flag(r, "disabled")) {
-      Warning(fmt::format("nat/onetoone[{}]", index), "1:1 NAT is not modelled");
-    }
+}
+
+void Reader::PublishInterfaces() {
+  for (const Iface& i : ifaces_) {
+    FirewallInterface out{i.key, SlotOf(i.device), "", i.addresses};
+    out.descr = i.descr;
+    out.device = i.device;
+    out.outside = i.outside;
+    out.dynamic = i.dynamic;
+    fw_.interfaces.push_back(std::move(out));
   }
 }
 
 // ---- Addresses -------------------------------------------------------------------------------
 
-AddrSet PfsenseReader::SelfAddrs() const {
+AddrSet Reader::SelfAddrs() const {
   AddrSet::Ranges ranges;
   for (const Iface& i : ifaces_) {
     for (const Prefix& p : i.addresses) {
       AddrSet one = AddrsOf(p.address);
       ranges.insert(ranges.end(), one.ranges().begin(), one.ranges().end());
     }
+    ranges.insert(ranges.end(), i.dynamic.ranges().begin(), i.dynamic.ranges().end());
   }
   return AddrSet::FromRanges(std::move(ranges));
 }
 
-// <network>: an interface's subnet ("opt1"), its address ("opt1ip"), (self), or a group.
-std::optional<AddrSet> PfsenseReader::NetworkToken(const std::string& token,
-                                                   const std::string& path,
-                                                   const std::vector<Family>& families) {
-  if (token == "(self)") return SelfAddrs();
-  bool ip = token.size() > 2 && token.ends_with("ip");
+// <network>: an interface's subnet ("opt1"), its address ("opt1ip"), (self), or a group. An
+// interface without an address of the rule's family gives nothing: pfSense then leaves that
+// family's rule out, which the caller sees as an empty `sure` with `why` "no address".
+Addrs Reader::NetworkToken(const std::string& token, const std::string& path,
+                           const std::vector<Family>& families, RuleNotes& notes) {
+  if (token == "(self)") return {SelfAddrs(), {}, ""};
+  if (token == "pppoe" || token == "l2tp") {
+    Unknown(path, fmt::format("the client pool of the '{}' server is not modelled", token), notes);
+    return {{}, AllAddrsBothFamilies(), token + " clients"};
+  }
+  bool ip = token.size() > 2 && token.ends_with("ip") && FindIface(token.substr(0, token.size() - 2));
   std::string key = ip ? token.substr(0, token.size() - 2) : token;
   std::vector<std::string> keys = {key};
-  if (!ip && groups_.count(token)) keys = groups_[token];
-  if (!FindIface(keys.front()) && !groups_.count(token)) {
-    Error(path, fmt::format("unknown interface network '{}' (not modelled)", token));
-    return std::nullopt;
+  if (!ip && groups_.count(token)) keys = groups_.at(token);
+  if (!FindIface(keys.empty() ? "" : keys.front()) && !groups_.count(token)) {
+    Skip(path, fmt::format("interface network '{}' does not exist or is disabled", token), notes);
+    return {};
   }
-  AddrSet out;
+  Addrs out;
   for (const std::string& k : keys) {
     const Iface* i = FindIface(k);
     if (!i) continue;
+    for (const Prefix& p : i->addresses) {
+      out.sure = out.sure.Union(ip ? AddrsOf(p.address) : AddrsOf(p.Network()));
+    }
+    out.sure = out.sure.Union(i->dynamic);
     for (Family f : families) {
       bool dynamic = f == Family::kV4 ? i->dynamic_v4 : i->dynamic_v6;
-      if (dynamic) {
-        Error(path, fmt::format("the address of '{}' is assigned at run time (not modelled)", k));
-        return std::nullopt;
-      }
-    }
-    for (const Prefix& p : i->addresses) {
-      out = out.Union(ip ? AddrsOf(p.address) : AddrsOf(p.Network()));
+      if (!dynamic || ip) continue;
+      // The address is a known point; the subnet around it is whatever the lease says.
+      Unknown(path, fmt::format("the subnet of '{}' is assigned at run time (not modelled)", k), notes);
+      out.maybe = out.maybe.Union(AllRealAddrs(f));
+      out.why = fmt::format("the subnet of '{}'", k);
     }
   }
   return out;
 }
 
-std::optional<AddrSet> PfsenseReader::AliasAddrs(const std::string& name, const std::string& path,
-                                                 std::set<std::string>& visiting) {
+Addrs Reader::AliasAddrs(const std::string& name, const std::string& path, RuleNotes& notes,
+                         std::set<std::string>& visiting) {
   if (auto done = alias_addrs_.find(name); done != alias_addrs_.end()) return done->second;
-  if (!visiting.insert(name).second) return AddrSet();  // pfSense cuts cycles
-  Node alias = aliases_[name];
+  if (!visiting.insert(name).second) return {};  // pfSense cuts cycles
+  Node alias = aliases_.at(name);
   std::string type = Text(alias.child("type"));
-  if (type != "host" && type != "network") {
-    Error(path, fmt::format("alias '{}' of type '{}' as an address (not modelled)", name, type));
-    return std::nullopt;
+  std::vector<std::string> members = Split(Text(alias.child("address")), " ");
+  Addrs out;
+  if (type == "urltable" || (type == "url" && members.empty())) {
+    Unknown(path, fmt::format("alias '{}' is filled from a URL at run time (not modelled)", name), notes);
+    out.maybe = AllAddrsBothFamilies();
+    out.why = fmt::format("the contents of alias '{}'", name);
+  } else if (type != "host" && type != "network" && type != "url") {
+    Unknown(path, fmt::format("alias '{}' of type '{}' as an address is not modelled", name, type),
+            notes);
+    out.maybe = AllAddrsBothFamilies();
+    out.why = fmt::format("alias '{}'", name);
   }
-  AddrSet::Ranges ranges;
-  for (const std::string& token : Split(Text(alias.child("address")), " ")) {
-    auto set = AddressToken(token, path, visiting);
-    if (!set) return std::nullopt;
-    ranges.insert(ranges.end(), set->ranges().begin(), set->ranges().end());
+  AddrSet::Ranges sure, maybe;
+  for (const std::string& token : members) {
+    Addrs set = MemberAddrs(token, path, notes, visiting);
+    sure.insert(sure.end(), set.sure.ranges().begin(), set.sure.ranges().end());
+    maybe.insert(maybe.end(), set.maybe.ranges().begin(), set.maybe.ranges().end());
+    if (!set.why.empty()) out.why = set.why;
   }
   visiting.erase(name);
-  AddrSet out = AddrSet::FromRanges(std::move(ranges));
+  out.sure = AddrSet::FromRanges(std::move(sure));
+  out.maybe = out.maybe.Union(AddrSet::FromRanges(std::move(maybe))).Subtract(out.sure);
   // Only a whole expansion is kept: one cut short by a cycle depends on where it started.
   if (visiting.empty()) alias_addrs_.emplace(name, out);
   return out;
 }
 
-// An IP, a prefix, a range "a-b", an alias name, or a host name kept symbolic.
-std::optional<AddrSet> PfsenseReader::AddressToken(const std::string& token,
-                                                   const std::string& path,
-                                                   std::set<std::string>& visiting) {
-  if (aliases_.count(token)) return AliasAddrs(token, path, visiting);
-  if (auto p = Prefix::Parse(token)) return AddrsOf(p->Network());
-  if (size_t dash = token.find('-'); dash != std::string::npos) {
-    auto a = IpAddress::Parse(token.substr(0, dash));
-    auto b = IpAddress::Parse(token.substr(dash + 1));
-    if (a && b && a->family == b->family && *a <= *b) {
-      return AddrSet(AddrsOf(*a).ranges().front().first, AddrsOf(*b).ranges().front().last);
-    }
+// One member of a host or network alias: an address, a prefix, a range "a-b", another alias,
+// or a host name that filterdns resolves (kept symbolic).
+Addrs Reader::MemberAddrs(const std::string& token, const std::string& path, RuleNotes& notes,
+                          std::set<std::string>& visiting) {
+  if (aliases_.count(token)) return AliasAddrs(token, path, notes, visiting);
+  if (auto p = Prefix::Parse(token)) return {AddrsOf(p->Network()), {}, ""};
+  if (auto r = RangeAddrs(token)) return {*r, {}, ""};
+  if (LooksLikeHostName(token)) {
+    return {NameAddrsBothFamilies(fw_.policy.names.Intern(token)), {}, ""};
   }
-  if (token.find('.') != std::string::npos && !token.starts_with("::")) {
-    return NameAddrsBothFamilies(fw_.policy.names.Intern(token));
+  Unknown(path, fmt::format("alias member '{}' is not modelled", token), notes);
+  return {{}, AllAddrsBothFamilies(), fmt::format("alias member '{}'", token)};
+}
+
+// A rule's <address>: an IP, a prefix, a range, an alias, or an IPv6 suffix merged with the
+// interface's delegated prefix. A name that is none of these makes pfSense skip the rule.
+Addrs Reader::AddressToken(const std::string& token, const std::string& path, RuleNotes& notes) {
+  if (aliases_.count(token)) {
+    std::set<std::string> visiting;
+    Addrs a = AliasAddrs(token, path, notes, visiting);
+    if (a.sure.empty() && a.maybe.empty()) notes.never_why = fmt::format("alias '{}' is empty", token);
+    return a;
   }
-  Error(path, fmt::format("unknown alias '{}' (pfSense drops the rule; not modelled)", token));
-  return std::nullopt;
+  if (auto p = Prefix::Parse(token)) return {AddrsOf(p->Network()), {}, ""};
+  if (auto r = RangeAddrs(token)) return {*r, {}, ""};
+  if (token.starts_with("::")) {
+    Unknown(path, fmt::format("IPv6 suffix '{}' of a delegated prefix is not modelled", token),
+            notes);
+    return {{}, AllRealAddrs(Family::kV6), "a delegated IPv6 prefix"};
+  }
+  Skip(path, fmt::format("alias '{}' does not exist", token), notes);
+  return {};
 }
 
 // A <source> or <destination>: any, network or address, optionally negated.
-std::optional<AddrSet> PfsenseReader::Endpoint(Node n, const std::string& path,
-                                               const std::vector<Family>& families) {
-  std::optional<AddrSet> set;
+Addrs Reader::Endpoint(Node n, const std::string& path, const std::vector<Family>& families,
+                       RuleNotes& notes) {
+  Addrs set;
   if (!n || n.child("any")) {
-    set = AllAddrsBothFamilies();
+    set.sure = AllAddrsBothFamilies();
   } else if (Node net = n.child("network")) {
-    set = NetworkToken(Text(net), path + "/network", families);
+    set = NetworkToken(Text(net), path + "/network", families, notes);
   } else if (Node addr = n.child("address")) {
-    std::set<std::string> visiting;
-    set = AddressToken(Text(addr), path + "/address", visiting);
+    set = AddressToken(Text(addr), path + "/address", notes);
   } else {
-    Error(path, "no address given (not modelled)");
-    return std::nullopt;
+    Unknown(path, "an address that is neither any, network nor address is not modelled", notes);
+    return {{}, AllAddrsBothFamilies(), "an address without a value"};
   }
-  if (set && n && n.child("not")) set = AllAddrsBothFamilies().Subtract(*set);
+  if (n && n.child("not")) {
+    // not (sure or maybe): surely outside the most, maybe outside the sure part only.
+    AddrSet all = AllAddrsBothFamilies();
+    Addrs negated{all.Subtract(set.Most()), {}, set.why};
+    negated.maybe = all.Subtract(set.sure).Subtract(negated.sure);
+    return negated;
+  }
   return set;
 }
 
 // ---- Services --------------------------------------------------------------------------------
 
-std::optional<std::vector<PortSpan>> PfsenseReader::PortSpans(const std::string& text,
-                                                              const std::string& path,
-                                                              std::set<std::string>& visiting) {
+std::optional<std::vector<PortSpan>> Reader::PortSpans(const std::string& text,
+                                                       const std::string& path,
+                                                       RuleNotes& notes) {
   if (aliases_.count(text)) {
-    Node alias = aliases_[text];
-    if (Text(alias.child("type")) != "port") {
-      Error(path, fmt::format("alias '{}' is not a port alias (not modelled)", text));
+    Node alias = aliases_.at(text);
+    std::string type = Text(alias.child("type"));
+    if (type != "port" && type != "url_ports") {
+      Unknown(path, fmt::format("alias '{}' of type '{}' as a port is not modelled", text, type),
+              notes);
       return std::nullopt;
     }
     std::vector<PortSpan> out;
-    if (!visiting.insert(text).second) return out;
-    for (const std::string& token : Split(Text(alias.child("address")), " ")) {
-      auto spans = PortSpans(token, path, visiting);
+    std::vector<std::string> members = Split(Text(alias.child("address")), " ");
+    if (members.empty() && type == "url_ports") {
+      Unknown(path, fmt::format("alias '{}' is filled from a URL at run time (not modelled)", text), notes);
+      return std::nullopt;
+    }
+    for (const std::string& token : members) {
+      if (token == text) continue;  // pfSense cuts cycles
+      auto spans = PortSpans(token, path, notes);
       if (!spans) return std::nullopt;
       out.insert(out.end(), spans->begin(), spans->end());
     }
@@ -479,330 +506,114 @@ std::optional<std::vector<PortSpan>> PfsenseReader::PortSpans(const std::string&
   auto first = ServicePort(text.substr(0, sep));
   auto last = sep == std::string::npos ? first : ServicePort(text.substr(sep + 1));
   if (!first || !last || *last < *first) {
-    Error(path, fmt::format("invalid port '{}'", text));
+    Unknown(path, fmt::format("port '{}' is not modelled", text), notes);
     return std::nullopt;
   }
   return std::vector<PortSpan>{{*first, *last}};
 }
 
-std::optional<ServiceSet> PfsenseReader::IcmpServices(Node rule, const std::string& path,
-                                                      Family f) {
+Services Reader::IcmpServices(Node rule, const std::string& path, Family f, RuleNotes& notes) {
   uint8_t number = f == Family::kV4 ? kProtoIcmp : kProtoIcmpV6;
-  std::string types = Text(rule.child("icmptype"));
-  if (types.empty() || types == "any") return Proto(number);
-  ServiceSet out;
+  std::string types = Text(rule.child(f == Family::kV6 && rule.child("icmp6-type")
+                                          ? "icmp6-type"
+                                          : "icmptype"));
+  if (types.empty() || types == "any") return {Proto(number), {}, ""};
+  Services out;
   for (const std::string& name : Split(types, ",")) {
     auto type = IcmpTypeNumber(name, f);
     if (!type) {
-      Error(path + "/icmptype", fmt::format("unknown icmp type '{}'", name));
-      return std::nullopt;
+      Unknown(path + "/icmptype", fmt::format("icmp type '{}' is not modelled", name), notes);
+      return {{}, Proto(number), "an icmp type"};
     }
-    out = out.Union(IcmpType(number, *type));
+    out.sure = out.sure.Union(IcmpType(number, *type));
   }
   return out;
 }
 
 // tcp, udp or both, limited to the destination port when one is given.
-std::optional<ServiceSet> PfsenseReader::PortServices(const std::string& proto,
-                                                      const std::string& port,
-                                                      const std::string& path) {
-  std::vector<PortSpan> spans = {{0, 65535}};
-  if (!port.empty() && port != "any") {
-    std::set<std::string> visiting;
-    auto parsed = PortSpans(port, path + "/destination/port", visiting);
-    if (!parsed) return std::nullopt;
-    spans = *parsed;
-  }
-  ServiceSet out;
-  for (uint8_t n : {kProtoTcp, kProtoUdp}) {
-    if ((n == kProtoTcp && proto == "udp") || (n == kProtoUdp && proto == "tcp")) continue;
-    for (const PortSpan& s : spans) out = out.Union(Ports(n, s.first, s.last));
+Services Reader::PortServices(const std::string& proto, const std::string& port,
+                              const std::string& path, RuleNotes& notes) {
+  std::vector<uint8_t> protos;
+  if (proto != "udp") protos.push_back(kProtoTcp);
+  if (proto != "tcp") protos.push_back(kProtoUdp);
+  ServiceSet whole;
+  for (uint8_t n : protos) whole = whole.Union(Proto(n));
+  if (port.empty() || port == "any") return {whole, {}, ""};
+  auto spans = PortSpans(port, path + "/destination/port", notes);
+  if (!spans) return {{}, whole, "the ports"};
+  Services out;
+  for (uint8_t n : protos) {
+    for (const PortSpan& s : *spans) out.sure = out.sure.Union(Ports(n, s.first, s.last));
   }
   return out;
 }
 
-std::optional<ServiceSet> PfsenseReader::Services(Node rule, const std::string& path, Family f) {
+Services Reader::RuleServices(Node rule, const std::string& path, Family f, RuleNotes& notes) {
   std::string proto = Text(rule.child("protocol"));
   std::string port = Text(rule.child("destination").child("port"));
   if (proto == "tcp" || proto == "udp" || proto == "tcp/udp") {
-    return PortServices(proto, port, path);
+    return PortServices(proto, port, path, notes);
   }
   // pfSense turns a port without a protocol into "proto tcp" without the port.
-  if (proto.empty() || proto == "any") return port.empty() ? AllServices() : Proto(kProtoTcp);
-  if (proto == "icmp") return IcmpServices(rule, path, f);
-  if (auto number = ProtocolNumber(proto)) return Proto(*number);
-  Error(path + "/protocol", fmt::format("unknown protocol '{}'", proto));
-  return std::nullopt;
+  if (proto.empty() || proto == "any") {
+    return {port.empty() ? AllServices() : Proto(kProtoTcp), {}, ""};
+  }
+  if (proto == "icmp" || proto == "icmp6" || proto == "ipv6-icmp") {
+    return IcmpServices(rule, path, f, notes);
+  }
+  if (auto number = ProtocolNumber(proto)) {
+    if (*number == 132 && !port.empty() && port != "any") {
+      auto spans = PortSpans(port, path + "/destination/port", notes);
+      if (!spans) return {{}, Proto(132), "the ports"};
+      Services out;
+      for (const PortSpan& s : *spans) out.sure = out.sure.Union(Ports(132, s.first, s.last));
+      return out;
+    }
+    return {Proto(*number), {}, ""};
+  }
+  Unknown(path + "/protocol", fmt::format("protocol '{}' is not modelled", proto), notes);
+  return {{}, AllServices(), "the protocol"};
 }
 
-// ---- Rules -----------------------------------------------------------------------------------
-
-std::optional<Action> PfsenseReader::RuleAction(Node rule, const std::string& path) {
-  std::string type = Text(rule.child("type"));
-  if (type == "block") return Action::kDrop;
-  if (type == "reject") return Action::kReject;
-  if (type == "match") return std::nullopt;  // tags or queues; never decides
-  // pfSense writes the filter rule of a port forward without a type: a pass.
-  if (!type.empty() && type != "pass")
-    Warning(path + "/type", fmt::format("type '{}' is taken as pass", type));
-  return Action::kAccept;
-}
-
-std::vector<Family> PfsenseReader::RuleFamilies(Node rule, const std::string& path) {
+std::vector<Family> Reader::RuleFamilies(Node rule, const std::string& path, RuleNotes& notes) {
   std::string p = Text(rule.child("ipprotocol"));
   if (p.empty() || p == "inet") return {Family::kV4};
   if (p == "inet6") return {Family::kV6};
   if (p == "inet46") return {Family::kV4, Family::kV6};
   Error(path + "/ipprotocol", fmt::format("unknown ipprotocol '{}'", p));
+  notes.failed = true;
   return {};
 }
 
-std::optional<IfaceMatch> PfsenseReader::RuleInterfaces(Node rule, const std::string& path,
-                                                        bool floating) {
-  std::string text = Text(rule.child("interface"));
-  if (floating && (text.empty() || text == "any")) return IfaceMatch{};
-  IfaceMatch m;
-  for (const std::string& key : Split(text, ",")) {
-    if (FindIface(key)) {
-      m.names.push_back(key);
-    } else if (groups_.count(key)) {
-      for (const std::string& member : groups_[key]) {
-        if (FindIface(member)) m.names.push_back(member);
-      }
-    } else if (key == "openvpn" || key == "enc0" || key == "l2tp" || key == "pppoe") {
-      Error(path + "/interface", fmt::format("rules of the '{}' tab are not modelled", key));
-    } else {
-      Warning(path + "/interface",
-              fmt::format("interface '{}' is disabled or missing: pfSense skips the rule", key));
-    }
-  }
-  if (m.names.empty()) return std::nullopt;
-  return m;
-}
-
-// Options that add match conditions or make a rule come and go: not evaluated here.
-bool PfsenseReader::CheckUnmodelledOptions(Node rule, const std::string& path) {
-  bool ok = true;
-  for (const char* name : {"sched", "tagged", "os", "dscp", "vlanprio"}) {
-    if (!Text(rule.child(name)).empty()) {
-      Error(path + "/" + name, fmt::format("rule option '{}' is not modelled", name));
-      ok = false;
-    }
-  }
-  std::string sport = Text(rule.child("source").child("port"));
-  if (!sport.empty() && sport != "any") {
-    Error(path + "/source/port", "source ports are not modelled");
-    ok = false;
-  }
-  if (Text(rule.child("statetype")) == "none") {
-    Error(path + "/statetype", "rules without state are not modelled");
-    ok = false;
-  }
-  if (!Text(rule.child("gateway")).empty()) {
-    Warning(path + "/gateway", "policy routing is not modelled (the verdict still holds)");
-  }
-  return ok;
-}
-
-std::optional<PacketSet> PfsenseReader::RuleMatch(Node rule, const std::string& path,
-                                                  const std::vector<Family>& families) {
-  auto src = Endpoint(rule.child("source"), path + "/source", families);
-  auto dst = Endpoint(rule.child("destination"), path + "/destination", families);
-  if (!src || !dst) return std::nullopt;
-  PacketSet out;
+// The match of a rule, family by family. An interface network without an address of one
+// family leaves that family out, as pfSense does.
+Maybe<PacketSet> Reader::RuleMatch(Node rule, const std::string& path,
+                                   const std::vector<Family>& families, RuleNotes& notes) {
+  Addrs src = Endpoint(rule.child("source"), path + "/source", families, notes);
+  Addrs dst = Endpoint(rule.child("destination"), path + "/destination", families, notes);
+  Maybe<PacketSet> out;
   for (Family f : families) {
-    auto svc = Services(rule, path, f);
-    if (!svc) return std::nullopt;
+    Services svc = RuleServices(rule, path, f, notes);
     AddrSet family = AllAddrs(f);
-    out = out.Union(PacketSet::Of(src->Intersect(family), dst->Intersect(family), *svc));
+    out.sure = out.sure.Union(PacketSet::Of(src.sure.Intersect(family),
+                                            dst.sure.Intersect(family), svc.sure));
+    PacketSet most = PacketSet::Of(src.Most().Intersect(family), dst.Most().Intersect(family),
+                                   svc.Most());
+    out.maybe = out.maybe.Union(most);
   }
+  out.maybe = out.maybe.Subtract(out.sure);
   return out;
 }
 
-void PfsenseReader::ReadRule(Node rule, const std::string& path, Bucketed& b) {
-  if (Flag(rule, "disabled")) return;
-  bool floating = Flag(rule, "floating") && Text(rule.child("floating")) != "no";
-  auto action = RuleAction(rule, path);
-  auto ifaces = RuleInterfaces(rule, path, floating);
-  std::vector<Family> families = RuleFamilies(rule, path);
-  bool options_ok = CheckUnmodelledOptions(rule, path);
-  if (families.empty()) return;
-  auto match = RuleMatch(rule, path, families);  // reports its errors even when others failed
-  if (!action || !ifaces || !options_ok || !match) return;
-
-  PolicyRule r = MakeRule(*action, std::move(*match), Origin(path, RuleText(rule)));
-  RulePlace place = PlaceOf(rule, floating);
-  if (place.direction != "in") {
-    PolicyRule out = r;
-    out.oif = *ifaces;
-    b.outbound.push_back(std::move(out));
-  }
-  if (place.direction == "out") return;
-  r.iif = *ifaces;
-  bool group = groups_.count(Text(rule.child("interface"))) > 0;
-  if (!place.quick) {
-    b.floating_last.push_back(std::move(r));
-  } else if (floating) {
-    b.floating_quick.push_back(std::move(r));
-  } else {
-    (group ? b.group : b.iface).push_back(std::move(r));
-  }
-}
-
-// pfSense: interface rules are always "in quick"; floating rules choose both. OPNsense lets
-// interface rules choose too, and defaults them to "in quick".
-PfsenseReader::RulePlace PfsenseReader::PlaceOf(Node rule, bool floating) const {
-  std::string direction = Text(rule.child("direction"));
-  if (!floating) {
-    if (!opnsense_) return {"in", true};
-    bool quick = !rule.child("quick") || Flag(rule, "quick");
-    return {direction.empty() ? "in" : direction, quick};
-  }
-  return {direction, Flag(rule, "quick")};
-}
-
 // What a report calls the rule: its description, else its tracker.
-std::string PfsenseReader::RuleText(Node rule) const {
+std::string Reader::RuleText(Node rule) const {
   std::string descr = Text(rule.child("descr"));
   if (!descr.empty()) return descr;
   std::string tracker = Text(rule.child("tracker"));
   return tracker.empty() ? "" : "rule with tracker " + tracker;
 }
 
-void PfsenseReader::ReadRules(Node root, Bucketed& b) {
-  int index = 0;
-  for (Node rule : root.child("filter").children("rule")) {
-    ReadRule(rule, fmt::format("filter/rule[{}]", ++index), b);
-  }
-}
-
-// ---- pfSense's automatic rules ---------------------------------------------------------------
-
-// Without system/ipv6allow pfSense drops all IPv6 before any user rule.
-void PfsenseReader::AddIpv6Block(Node root, Bucketed& b) {
-  if (Flag(root.child("system"), "ipv6allow")) return;
-  AddrSet v6 = AllAddrs(Family::kV6);
-  b.automatic.push_back(MakeRule(Action::kDrop, PacketSet::Of(v6, v6, AllServices()),
-                                 Origin("system/ipv6allow", "pfSense blocks IPv6 (not allowed)")));
-}
-
-// The GUI (and SSH when enabled) on the LAN address, unless system/webgui/noantilockout.
-void PfsenseReader::AddAntiLockout(Node root, Bucketed& b) {
-  Node system = root.child("system");
-  Node webgui = system.child("webgui");
-  if (Flag(webgui, "noantilockout")) return;
-  std::string on = ifaces_.size() > 1 ? "lan" : "wan";
-  const Iface* i = FindIface(on);
-  if (!i) return;
-  bool https = Text(webgui.child("protocol")) != "http";
-  int gui = ParseInt(Text(webgui.child("port")), 65535).value_or(https ? 443 : 80);
-  ServiceSet svc = Ports(kProtoTcp, gui, gui);
-  if (https && gui != 80 && !Flag(webgui, "disablehttpredirect")) {
-    svc = svc.Union(Ports(kProtoTcp, 80, 80));
-  }
-  if (Flag(system.child("ssh"), "enable")) {
-    int ssh = ParseInt(Text(system.child("ssh").child("port")), 65535).value_or(22);
-    svc = svc.Union(Ports(kProtoTcp, ssh, ssh));
-  }
-  AddrSet own;
-  for (const Prefix& p : i->addresses) own = own.Union(AddrsOf(p.address));
-  PolicyRule r = MakeRule(Action::kAccept, PacketSet::Of(AllAddrsBothFamilies(), own, svc),
-                          Origin("system/webgui", "pfSense anti-lockout rule"));
-  r.iif.names = {on};
-  b.automatic.push_back(std::move(r));
-}
-
-// An enabled DHCP server opens udp 67 on its interface, to broadcast and to its address.
-void PfsenseReader::AddDhcpServerRules(Node root, Bucketed& b) {
-  for (Node n : root.child("dhcpd").children()) {
-    const Iface* i = FindIface(n.name());
-    if (n.type() != pugi::node_element || !i || !Flag(n, "enable")) continue;
-    AddrSet dst = AddrsOf(*IpAddress::Parse("255.255.255.255"));
-    for (const Prefix& p : i->addresses) {
-      if (p.address.family == Family::kV4) dst = dst.Union(AddrsOf(p.address));
-    }
-    PolicyRule r = MakeRule(Action::kAccept,
-                            PacketSet::Of(AllAddrs(Family::kV4), dst, Ports(kProtoUdp, 67, 67)),
-                            Origin(fmt::format("dhcpd/{}", i->key), "pfSense DHCP server"));
-    r.iif.names = {i->key};
-    b.automatic.push_back(std::move(r));
-  }
-}
-
-void PfsenseReader::AddBlockPrivate(Bucketed& b, const Iface& i, const std::string& path) {
-  AddrSet priv;
-  for (const char* p :
-       {"10.0.0.0/8", "127.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}) {
-    priv = priv.Union(AddrsOf(*Prefix::Parse(p)));
-  }
-  PolicyRule r = MakeRule(Action::kDrop, PacketSet::Of(priv, AllAddrsBothFamilies(), AllServices()),
-                          Origin(path, "pfSense blocks private networks"));
-  r.iif.names = {i.key};
-  b.automatic.push_back(std::move(r));
-}
-
-void PfsenseReader::AddAutomaticRules(Node root, Bucketed& b) {
-  AddIpv6Block(root, b);
-  if (!Flag(root.child("system"), "no_apipa_block")) {
-    AddrSet apipa = AddrsOf(*Prefix::Parse("169.254.0.0/16"));
-    AddrSet all = AllAddrsBothFamilies();
-    PacketSet m =
-        PacketSet::Of(apipa, all, AllServices()).Union(PacketSet::Of(all, apipa, AllServices()));
-    b.automatic.push_back(
-        MakeRule(Action::kDrop, m, Origin("system", "pfSense blocks link-local")));
-  }
-  ServiceSet port0 = Ports(kProtoTcp, 0, 0).Union(Ports(kProtoUdp, 0, 0));
-  b.automatic.push_back(
-      MakeRule(Action::kDrop, PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(), port0),
-               Origin("filter", "pfSense blocks port 0")));
-  for (const Iface& i : ifaces_) {
-    std::string path = fmt::format("interfaces/{}", i.key);
-    Node n = root.child("interfaces").child(i.key.c_str());
-    if (Flag(n, "blockpriv")) AddBlockPrivate(b, i, path + "/blockpriv");
-    if (Flag(n, "blockbogons")) Warning(path + "/blockbogons", "the bogons table is not modelled");
-  }
-  AddDhcpServerRules(root, b);
-  AddAntiLockout(root, b);
-}
-
-// ---- Chains ----------------------------------------------------------------------------------
-
-void PfsenseReader::Assemble(Bucketed& b) {
-  Policy& p = fw_.policy;
-  p.engine = "pfsense";
-  PolicyRule state = MakeRule(Action::kAccept, PacketSet::All(), Origin("", "pfSense keeps state"));
-  state.state = StateMatch::kEstablished;
-  Provenance deny = Origin("filter", "pfSense default deny");
-
-  // Outbound, pass out is the default; only floating out-blocks change it. A pass among them
-  // would shadow the blocks after it, which a first-match chain cannot say without the order.
-  std::vector<PolicyRule> out_blocks;
-  for (PolicyRule& r : b.outbound) {
-    if (r.action != Action::kAccept) out_blocks.push_back(r);
-  }
-  if (!out_blocks.empty() && out_blocks.size() != b.outbound.size()) {
-    Error("filter", "floating out rules mixing pass and block are not modelled");
-  }
-
-  std::vector<PolicyRule> in = b.automatic;
-  in.insert(in.end(), b.floating_quick.begin(), b.floating_quick.end());
-  in.insert(in.end(), b.group.begin(), b.group.end());
-  in.insert(in.end(), b.iface.begin(), b.iface.end());
-  in.insert(in.end(), b.floating_last.rbegin(), b.floating_last.rend());
-
-  p.input.rules = {state};
-  p.input.rules.insert(p.input.rules.end(), in.begin(), in.end());
-  p.forward.rules = {state};
-  p.forward.rules.insert(p.forward.rules.end(), out_blocks.begin(), out_blocks.end());
-  p.forward.rules.insert(p.forward.rules.end(), in.begin(), in.end());
-  p.output.rules = out_blocks;
-  p.input.default_action = p.forward.default_action = Action::kDrop;
-  p.input.default_origin = p.forward.default_origin = deny;
-  p.output.default_action = Action::kAccept;
-  p.output.default_origin = Origin("filter", "pfSense lets out anything from the firewall");
-}
-
-bool PfsenseReader::Read(const std::string& text) {
+bool Reader::Read(const std::string& text) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_string(text.c_str());
   if (!parsed) {
@@ -825,32 +636,41 @@ bool PfsenseReader::Read(const std::string& text) {
   ReadGroups(root);
   ReadReservations(root);
   ReadAliases(root);
-  NoteUnmodelled(root);
-  Bucketed b;
-  AddAutomaticRules(root, b);
-  ReadRules(root, b);
-  Assemble(b);
+  ReadAdminServices(root);
+  PublishInterfaces();
+  AddAutomaticRules(root);
+  ReadFilter(root);
+  ReadNat(root);
+  Assemble();
   fw_.wan = "wan";
   return !HasErrorsSince(diags_, first_diag);
 }
 
-}  // namespace
+}  // namespace pfsense
 
 // Shared with the renderer (render/pfsense.cc), so that both spell ICMP types alike.
 std::string PfsenseIcmpTypeName(int type) {
-  for (const IcmpName& entry : kIcmpV4Names) {
+  for (const pfsense::IcmpName& entry : pfsense::kIcmpV4Names) {
     if (entry.type == type) return entry.name;
   }
   return std::to_string(type);
 }
 
-bool ReadPfsenseFirewall(const std::string& config_xml, FirewallView& fw, Diagnostics& diags) {
+const FirewallInterface* FirewallView::FindInterface(std::string_view name) const {
+  for (const FirewallInterface& i : interfaces) {
+    if (i.name == name) return &i;
+  }
+  return nullptr;
+}
+
+bool ReadPfsenseFirewall(const std::string& config_xml, FirewallView& fw, Diagnostics& diags,
+                         Unmodelled unmodelled) {
   std::string text;
   if (!ReadWholeFile(config_xml, text)) {
     diags.Error(config_xml, {}, "cannot read the file");
     return false;
   }
-  return PfsenseReader(config_xml, fw, diags).Read(text);
+  return pfsense::Reader(config_xml, fw, diags, unmodelled).Read(text);
 }
 
 }  // namespace bulkhead

@@ -328,14 +328,36 @@ TEST(PfsenseReader, ReportsUnmodelledOptionsWithTheirPath) {
       "<filter>" + Rule("<type>pass</type><interface>opt1</interface>") +
       Rule("<type>pass</type><interface>opt1</interface><sched>WorkHours</sched>"
            "<source><any/></source><destination><address>nosuchalias</address></destination>") +
+      Rule("<type>pass</type><interface>opt1</interface><sched>WorkHours</sched>") +
       "</filter>"));
   EXPECT_FALSE(r.ok);
   ASSERT_EQ(r.diags.list().size(), 2u) << r.diags.Format();
-  EXPECT_EQ(r.diags.list()[0].path, "filter/rule[2]/sched");
-  EXPECT_EQ(r.diags.list()[0].message, "rule option 'sched' is not modelled");
-  EXPECT_EQ(r.diags.list()[1].path, "filter/rule[2]/destination/address");
-  EXPECT_EQ(r.diags.list()[1].message,
-            "unknown alias 'nosuchalias' (pfSense drops the rule; not modelled)");
+  EXPECT_EQ(r.diags.list()[0].severity, Severity::kWarning);
+  EXPECT_EQ(r.diags.list()[0].path, "filter/rule[2]/destination/address");
+  EXPECT_EQ(r.diags.list()[0].message, "alias 'nosuchalias' does not exist: pfSense skips the rule");
+  EXPECT_EQ(r.diags.list()[1].severity, Severity::kError);
+  EXPECT_EQ(r.diags.list()[1].path, "filter/rule[3]/sched");
+  EXPECT_EQ(r.diags.list()[1].message, "rule option 'sched' is not modelled");
+}
+
+TEST(PfsenseReader, UnmodelledOptionsMakeTheRuleUnknownWhenAsked) {
+  FirewallView fw;
+  Diagnostics diags;
+  std::string text = Config("<filter>" +
+                            Rule("<type>pass</type><interface>opt1</interface>"
+                                 "<sched>WorkHours</sched><descr>office hours</descr>") +
+                            "</filter>");
+  ASSERT_TRUE(ReadPfsenseFirewall(WriteTemp(text), fw, diags, Unmodelled::kUnknown));
+  ASSERT_EQ(diags.list().size(), 1u);
+  EXPECT_EQ(diags.list()[0].severity, Severity::kNote);
+  const Chain& fwd = fw.policy.forward;
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "8.8.8.8", Tcp(80)).why, "default");
+  EXPECT_EQ(Judge(Settle(fw.policy, Bound::kMost).forward, "opt1", "10.137.1.10", "8.8.8.8",
+                  Tcp(80)).why,
+            "office hours");
+  EXPECT_EQ(Judge(Settle(fw.policy, Bound::kLeast).forward, "opt1", "10.137.1.10", "8.8.8.8",
+                  Tcp(80)).why,
+            "default");
 }
 
 TEST(PfsenseReader, OpnsenseFlagsHaveValuesAndInterfaceRulesMayFilterOutbound) {
@@ -357,11 +379,16 @@ TEST(PfsenseReader, OpnsenseFlagsHaveValuesAndInterfaceRulesMayFilterOutbound) {
   ASSERT_TRUE(r.ok) << r.diags.Format();
   const Chain& fwd = r.fw.policy.forward;
   EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "8.8.8.8", Tcp(25)).why, "in");
+  // Leaving by opt2, the packet meets the outbound rules, which pf applies to forwarded
+  // packets too.
+  EXPECT_TRUE(r.fw.policy.output_sees_forwarded);
+  const Chain& out = r.fw.policy.output;
   PacketSet smtp = PacketSet::Of(AddrsOf(*IpAddress::Parse("10.137.1.10")),
                                  AddrsOf(*IpAddress::Parse("10.137.2.10")), Tcp(25));
-  std::vector<Decision> d = Evaluate(fwd, "opt1", "opt2", StateMatch::kNew, smtp);
+  std::vector<Decision> d = Evaluate(out, "", "opt2", StateMatch::kNew, smtp);
   ASSERT_EQ(d.size(), 1u);
-  EXPECT_EQ(fwd.rules[d[0].rule].origin.text, "no smtp out");
+  ASSERT_GE(d[0].rule, 0);
+  EXPECT_EQ(out.rules[d[0].rule].origin.text, "no smtp out");
 }
 
 TEST(PfsenseReader, MalformedXmlNamesItsPosition) {

@@ -176,11 +176,15 @@ std::vector<Cell> Row(const Context& ctx, const Source& src, const std::vector<E
 }  // namespace
 
 Matrix DeclaredMatrix(const Spec& spec, const Plan& plan, const Date& today, int admin_port,
-                      NameTable& names) {
-  Context ctx{spec, plan, names, InternalAddrs(spec, plan), FirewallAddrs(plan)};
+                      NameTable& names, const AddrSet& firewall_runtime) {
+  Context ctx{spec, plan, names, InternalAddrs(spec, plan),
+              FirewallAddrs(plan).Union(firewall_runtime)};
   Matrix m;
   m.destinations = MachineDestinations(ctx);
-  for (Endpoint& e : ExternalEndpoints(spec, plan, names)) m.destinations.push_back(e);
+  for (Endpoint& e : ExternalEndpoints(spec, plan, names)) {
+    e.addresses = e.addresses.Subtract(firewall_runtime);
+    m.destinations.push_back(e);
+  }
   std::vector<PacketSet> columns;
   for (const Endpoint& e : m.destinations) columns.push_back(PacketsTowards(e.addresses));
   ColumnIndex index(m.destinations);

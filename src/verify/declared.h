@@ -18,7 +18,10 @@ namespace bulkhead {
 // the internet (whatever comes in by the WAN, the host LAN included), which may open nothing.
 // Destinations: every VM, the host, the firewall VM, then ExternalEndpoints.
 // `admin_port` is the firewall's admin service: 443 for pfSense, 22 for nftables.
+// `firewall_runtime` holds the symbolic points of the firewall's addresses that are only given
+// out at run time (its WAN's DHCP lease), as the artifacts name them: they are the firewall's
+// too, and answer what its other addresses answer.
 Matrix DeclaredMatrix(const Spec& spec, const Plan& plan, const Date& today, int admin_port,
-                      NameTable& names);
+                      NameTable& names, const AddrSet& firewall_runtime = {});
 
 }  // namespace bulkhead

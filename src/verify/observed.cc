@@ -109,6 +109,17 @@ class ChainCache {
   std::map<std::tuple<const Chain*, int, std::string, bool>, CutChain> cache_;
 };
 
+// pf judges forwarded packets again as they leave; a chain of nothing but state tracking and
+// a passing default cannot refuse any, and is left off the path.
+bool FiltersLeaving(const Policy& fw) {
+  if (!fw.output_sees_forwarded) return false;
+  if (fw.output.default_action != Action::kAccept) return true;
+  for (const PolicyRule& r : fw.output.rules) {
+    if (r.state != StateMatch::kEstablished) return true;
+  }
+  return false;
+}
+
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -224,6 +235,7 @@ std::vector<Endpoint> Builder::Destinations() {
   AddrSet fw;
   for (const FirewallInterface& fi : in_.firewall.interfaces) {
     for (const Prefix& p : fi.addresses) fw = fw.Union(AddrsOf(p.address));
+    fw = fw.Union(fi.dynamic);
   }
   out.push_back({EndpointKind::kFirewall, spec_.firewall.name, fw});
   for (Endpoint& e : ExternalEndpoints(spec_, plan_, names_)) out.push_back(std::move(e));
@@ -311,6 +323,7 @@ void Builder::ThroughFirewall(size_t row, const std::string& name, const std::st
       const std::optional<std::string>& out = route_of_[col];
       if (!out || *out == fw_iface) continue;  // not routed, or not through the firewall
       path.push_back(MakeStage(fw.forward, fw_iface, *out));
+      if (FiltersLeaving(fw)) path.push_back(MakeStage(fw.output, "", *out));
       if (dst.kind == EndpointKind::kHost) {
         path.push_back(MakeStage(in_.host.input, in_.wiring.hostonly_if, ""));
       }

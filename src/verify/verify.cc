@@ -108,7 +108,10 @@ bool VerifyWithWiring(const Spec& spec, const Plan& plan, FirewallEngine engine,
   result.names = host.names;
 
   result.observed = ObservedMatrix(spec, plan, {wiring, fw, host}, result.names);
-  result.declared = DeclaredMatrix(spec, plan, today, AdminPort(engine), result.names);
+  AddrSet runtime;
+  for (const FirewallInterface& i : fw.interfaces) runtime = runtime.Union(i.dynamic);
+  result.declared =
+      DeclaredMatrix(spec, plan, today, AdminPort(engine), result.names, runtime);
   result.differences = Compare(result.declared, result.observed);
   CompareAddresses(result);
   return true;

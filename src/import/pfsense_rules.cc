@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: Apache-2.0
+// The filter of a pfSense config.xml as first-match chains. pf is last-match with `quick`
+// rules deciding at once, and pfSense writes every interface and group rule quick, so the
+// order is rebuilt: state first, pfSense's automatic quick rules, floating quick rules, group
+// rules, interface rules, then the non-quick rules in reverse (the last of them wins) and the
+// default deny. Rules judging packets that leave an interface go to the output chain, which
+// pf also applies to forwarded packets.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "import/pfsense_reader.h"
+
+namespace bulkhead::pfsense {
+namespace {
+
+bool IsSystemTab(const std::string& key) {
+  return key == "openvpn" || key == "enc0" || key == "l2tp" || key == "pppoe";
+}
+
+AddrSet PrefixesOf(std::initializer_list<const char*> prefixes) {
+  AddrSet out;
+  for (const char* p : prefixes) out = out.Union(AddrsOf(*Prefix::Parse(p)));
+  return out;
+}
+
+// Bucket of a rule in pf's order: 0 floating, 1 group, 2 interface.
+int BucketOf(const WrittenRule& w, bool group) { return w.floating ? 0 : group ? 1 : 2; }
+
+}  // namespace
+
+// ---- User rules ------------------------------------------------------------------------------
+
+// The interfaces a rule applies to. An interface that is disabled or missing is left out;
+// pfSense skips a rule none of whose interfaces remain. The OpenVPN, IPsec, L2TP and PPPoE
+// tabs judge VPN and dial-in clients, which the matrix has no source for, except for the
+// OpenVPN interfaces that are assigned (their device is ovpnsN or ovpncN).
+std::optional<IfaceMatch> Reader::RuleInterfaces(Node rule, const std::string& path,
+                                                 bool floating, RuleNotes& notes,
+                                                 std::vector<std::string>& keys) {
+  std::string text = Text(rule.child("interface"));
+  if (floating && (text.empty() || text == "any")) {
+    for (const Iface& i : ifaces_) keys.push_back(i.key);
+    return IfaceMatch{};
+  }
+  IfaceMatch m;
+  bool system_tab = false;
+  for (const std::string& key : Split(text, ",")) {
+    if (FindIface(key)) {
+      m.names.push_back(key);
+    } else if (groups_.count(key)) {
+      for (const std::string& member : groups_.at(key)) {
+        if (FindIface(member)) m.names.push_back(member);
+      }
+    } else if (IsSystemTab(key)) {
+      system_tab = true;
+      for (const Iface& i : ifaces_) {
+        if (key == "openvpn" && i.device.rfind("ovpn", 0) == 0) m.names.push_back(i.key);
+      }
+    }
+  }
+  keys = m.names;
+  if (!m.names.empty()) return m;
+  if (system_tab) {
+    Note(path + "/interface",
+         fmt::format("rules of the '{}' tab judge clients the matrix has no source for", text));
+    return m;  // loaded, but applies to no interface of the matrix
+  }
+  notes.Skip(fmt::format("interface '{}' is disabled or missing", text));
+  Warning(path + "/interface",
+          fmt::format("interface '{}' is disabled or missing: pfSense skips the rule", text));
+  return std::nullopt;
+}
+
+// Options that add match conditions the packet model has no axis for, or that make a rule
+// come and go: whether the rule matches at all is then unknown.
+void Reader::RuleOptions(Node rule, const std::string& path, RuleNotes& notes) {
+  for (const char* name : {"sched", "tagged", "os", "dscp", "vlanprio"}) {
+    if (Text(rule.child(name)).empty()) continue;
+    Unknown(path + "/" + name, fmt::format("rule option '{}' is not modelled", name), notes);
+    notes.whole_unknown = true;
+  }
+  std::string sport = Text(rule.child("source").child("port"));
+  if (!sport.empty() && sport != "any") {
+    Unknown(path + "/source/port", "source ports are not modelled", notes);
+    notes.whole_unknown = true;
+  }
+  if (Text(rule.child("statetype")) == "none") {
+    Unknown(path + "/statetype", "rules without state are not modelled", notes);
+    notes.whole_unknown = true;
+  }
+  if (!Text(rule.child("gateway")).empty()) {
+    Note(path + "/gateway", "policy routing is not modelled (the verdict still holds)");
+  }
+}
+
+// The written form of a rule, for the analyses of the user's rules.
+WrittenRule Written(Node rule, const std::string& path, const Reader& r, bool floating) {
+  WrittenRule w;
+  w.origin = r.Origin(path, r.RuleText(rule));
+  w.tab = floating ? "floating" : Text(rule.child("interface"));
+  w.floating = floating;
+  Node src = rule.child("source");
+  Node dst = rule.child("destination");
+  w.source_any = !src || src.child("any");
+  w.destination_any = !dst || dst.child("any");
+  w.source_negated = src.child("not");
+  w.destination_negated = dst.child("not");
+  std::string proto = Text(rule.child("protocol"));
+  w.any_protocol = proto.empty() || proto == "any";
+  std::string port = Text(dst.child("port"));
+  w.has_destination_port = !port.empty() && port != "any";
+  w.ipprotocol = Text(rule.child("ipprotocol"));
+  if (w.ipprotocol.empty()) w.ipprotocol = "inet";
+  return w;
+}
+
+void Reader::ReadRule(Node rule, const std::string& path) {
+  bool floating = Flag(rule, "floating") && Text(rule.child("floating")) != "no";
+  WrittenRule w = Written(rule, path, *this, floating);
+  PlaceOf(rule, w);
+  RuleNotes notes;
+  std::string type = Text(rule.child("type"));
+  w.action = type == "block" ? Action::kDrop : type == "reject" ? Action::kReject
+                                                                : Action::kAccept;
+  w.decides = type != "match";  // match rules tag or queue, and never decide
+  if (w.decides && !type.empty() && type != "pass" && w.action == Action::kAccept) {
+    Warning(path + "/type", fmt::format("type '{}' is taken as pass", type));
+  }
+
+  std::optional<IfaceMatch> ifaces;
+  if (Flag(rule, "disabled")) {
+    notes.Skip("it is disabled");
+  } else {
+    ifaces = RuleInterfaces(rule, path, floating, notes, w.interfaces);
+  }
+  std::vector<Family> families = RuleFamilies(rule, path, notes);
+  Maybe<PacketSet> match;
+  if (notes.skipped_why.empty() && !families.empty()) {
+    match = RuleMatch(rule, path, families, notes);
+  }
+  if (notes.skipped_why.empty()) RuleOptions(rule, path, notes);
+  w.loaded = notes.skipped_why.empty() && !notes.failed && !families.empty();
+  w.skipped_why = notes.skipped_why;
+  w.unknown = !notes.unknown_why.empty();
+
+  if (w.loaded && w.decides) {
+    PacketSet sure = notes.whole_unknown ? PacketSet() : match.sure;
+    PolicyRule r = MakeRule(w.action, sure, w.origin);
+    r.unknown = match.sure.Union(match.maybe).Subtract(sure);
+    if (!notes.unknown_why.empty()) r.unknown_why = notes.unknown_why.front();
+    r.iif = *ifaces;
+    bool group = groups_.count(w.tab) > 0 || IsSystemTab(w.tab);
+    Place(std::move(r), w, group);
+  }
+  if (!notes.never_why.empty() && w.loaded) w.skipped_why = notes.never_why;
+  fw_.written_rules.push_back(std::move(w));
+}
+
+// pfSense: interface rules are always "in quick"; floating rules choose both. OPNsense lets
+// interface rules choose too, and defaults them to "in quick".
+void Reader::PlaceOf(Node rule, WrittenRule& w) const {
+  std::string direction = Text(rule.child("direction"));
+  if (direction == "any") direction = "";
+  if (!w.floating) {
+    w.direction = opnsense_ && !direction.empty() ? direction : "in";
+    w.quick = !opnsense_ || !rule.child("quick") || Flag(rule, "quick");
+    return;
+  }
+  w.direction = direction;
+  w.quick = Flag(rule, "quick");
+}
+
+void Reader::Place(PolicyRule r, const WrittenRule& w, bool group) {
+  int bucket = BucketOf(w, group);
+  if (w.direction != "in") {
+    PolicyRule out = r;
+    out.oif = r.iif;
+    out.iif = IfaceMatch{};
+    (w.quick ? buckets_.out_quick : buckets_.out_last)[bucket].push_back(std::move(out));
+  }
+  if (w.direction == "out") return;
+  (w.quick ? buckets_.in_quick : buckets_.in_last)[bucket].push_back(std::move(r));
+}
+
+void Reader::ReadFilter(Node root) {
+  int index = 0;
+  for (Node rule : root.child("filter").children("rule")) {
+    std::string path = fmt::format("filter/rule[{}]", ++index);
+    ReadRule(rule, path);
+  }
+  AddUnreadRules(root);
+}
+
+// OPNsense's newer rules live in their own section, which this reader does not read: while
+// any is there, every verdict may be theirs.
+void Reader::AddUnreadRules(Node root) {
+  Node mvc = root.child("OPNsense").child("Firewall").child("Filter").child("rules");
+  if (!mvc.child("rule")) return;
+  RuleNotes notes;
+  std::string path = "OPNsense/Firewall/Filter/rules";
+  Unknown(path, "OPNsense's automation filter rules are not modelled", notes);
+  for (Action a : {Action::kDrop, Action::kAccept}) {
+    PolicyRule r = MakeRule(a, PacketSet(), Origin(path, "OPNsense automation rules"));
+    r.unknown = PacketSet::All();
+    r.unknown_why = notes.unknown_why.empty() ? "" : notes.unknown_why.front();
+    buckets_.in_quick[0].insert(buckets_.in_quick[0].begin(), r);
+    r.oif = r.iif;
+    buckets_.out_quick[0].insert(buckets_.out_quick[0].begin(), r);
+  }
+}
+
+// ---- pfSense's automatic rules ---------------------------------------------------------------
+
+// Without system/ipv6allow pfSense drops all IPv6 before any user rule.
+void Reader::AddIpv6Block(Node root) {
+  if (Flag(root.child("system"), "ipv6allow")) return;
+  AddrSet v6 = AllAddrs(Family::kV6);
+  buckets_.automatic.push_back(MakeRule(Action::kDrop, PacketSet::Of(v6, v6, AllServices()),
+                                        Origin("system/ipv6allow",
+                                               "pfSense blocks IPv6 (not allowed)")));
+}
+
+// The GUI (and SSH when enabled) on the LAN address, unless system/webgui/noantilockout.
+void Reader::AddAntiLockout(Node root) {
+  Node system = root.child("system");
+  Node webgui = system.child("webgui");
+  if (Flag(webgui, "noantilockout")) return;
+  std::string on = ifaces_.size() > 1 ? "lan" : "wan";
+  const Iface* i = FindIface(on);
+  if (!i) return;
+  bool https = Text(webgui.child("protocol")) != "http";
+  int gui = ParseInt(Text(webgui.child("port")), 65535).value_or(https ? 443 : 80);
+  ServiceSet svc = fw_.admin_services;
+  if (https && gui != 80 && !Flag(webgui, "disablehttpredirect")) {
+    svc = svc.Union(Ports(kProtoTcp, 80, 80));
+  }
+  AddrSet own = i->dynamic;
+  for (const Prefix& p : i->addresses) own = own.Union(AddrsOf(p.address));
+  PolicyRule r = MakeRule(Action::kAccept, PacketSet::Of(AllAddrsBothFamilies(), own, svc),
+                          Origin("system/webgui", "pfSense anti-lockout rule"));
+  r.iif.names = {on};
+  buckets_.automatic.push_back(std::move(r));
+}
+
+// An enabled DHCP server opens udp 67 on its interface, to broadcast and to its address.
+void Reader::AddDhcpServerRules(Node root) {
+  for (Node n : root.child("dhcpd").children()) {
+    const Iface* i = FindIface(n.name());
+    if (n.type() != pugi::node_element || !i || !Flag(n, "enable")) continue;
+    AddrSet dst = AddrsOf(*IpAddress::Parse("255.255.255.255"));
+    for (const Prefix& p : i->addresses) {
+      if (p.address.family == Family::kV4) dst = dst.Union(AddrsOf(p.address));
+    }
+    PolicyRule r = MakeRule(Action::kAccept,
+                            PacketSet::Of(AllAddrs(Family::kV4), dst, Ports(kProtoUdp, 67, 67)),
+                            Origin(fmt::format("dhcpd/{}", i->key), "pfSense DHCP server"));
+    r.iif.names = {i->key};
+    buckets_.automatic.push_back(std::move(r));
+  }
+}
+
+// "Block private networks" and "block bogon networks" on the interfaces that ask for them.
+// The bogons table is downloaded, so it is read as the ranges IANA reserves.
+void Reader::AddBlockLists(Node root) {
+  AddrSet priv = PrefixesOf({"10.0.0.0/8", "127.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                             "fc00::/7"});
+  AddrSet bogons = PrefixesOf({"0.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                               "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15",
+                               "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3", "::/8",
+                               "2001:db8::/32", "fec0::/10", "ff00::/8"});
+  bool noted = false;
+  for (const Iface& i : ifaces_) {
+    std::string path = fmt::format("interfaces/{}", i.key);
+    Node n = root.child("interfaces").child(i.key.c_str());
+    auto block = [&](const AddrSet& from, const std::string& where, const char* text) {
+      PolicyRule r = MakeRule(Action::kDrop,
+                              PacketSet::Of(from, AllAddrsBothFamilies(), AllServices()),
+                              Origin(where, text));
+      r.iif.names = {i.key};
+      buckets_.automatic.push_back(std::move(r));
+    };
+    if (Flag(n, "blockbogons")) {
+      block(bogons, path + "/blockbogons", "pfSense blocks bogon networks");
+      if (!noted) Note(path + "/blockbogons", "the bogons table is read as IANA's reserved ranges");
+      noted = true;
+    }
+    if (Flag(n, "blockpriv")) block(priv, path + "/blockpriv", "pfSense blocks private networks");
+  }
+}
+
+void Reader::AddAutomaticRules(Node root) {
+  AddIpv6Block(root);
+  if (!Flag(root.child("system"), "no_apipa_block")) {
+    AddrSet apipa = AddrsOf(*Prefix::Parse("169.254.0.0/16"));
+    AddrSet all = AllAddrsBothFamilies();
+    PacketSet m =
+        PacketSet::Of(apipa, all, AllServices()).Union(PacketSet::Of(all, apipa, AllServices()));
+    buckets_.automatic.push_back(
+        MakeRule(Action::kDrop, m, Origin("system", "pfSense blocks link-local")));
+  }
+  ServiceSet port0 = Ports(kProtoTcp, 0, 0).Union(Ports(kProtoUdp, 0, 0));
+  buckets_.automatic.push_back(
+      MakeRule(Action::kDrop, PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(), port0),
+               Origin("filter", "pfSense blocks port 0")));
+  AddBlockLists(root);
+  AddDhcpServerRules(root);
+  AddAntiLockout(root);
+}
+
+// ---- Chains ----------------------------------------------------------------------------------
+
+void Reader::Assemble() {
+  Policy& p = fw_.policy;
+  p.engine = "pfsense";
+  p.output_sees_forwarded = true;
+  PolicyRule state = MakeRule(Action::kAccept, PacketSet::All(), Origin("", "pfSense keeps state"));
+  state.state = StateMatch::kEstablished;
+  Provenance deny = Origin("filter", "pfSense default deny");
+  Buckets& b = buckets_;
+
+  auto append = [](std::vector<PolicyRule>& to, const std::vector<PolicyRule> (&quick)[3],
+                   const std::vector<PolicyRule> (&last)[3]) {
+    for (const auto& bucket : quick) to.insert(to.end(), bucket.begin(), bucket.end());
+    for (int i = 2; i >= 0; --i) to.insert(to.end(), last[i].rbegin(), last[i].rend());
+  };
+  std::vector<PolicyRule> in = b.automatic;
+  append(in, b.in_quick, b.in_last);
+
+  p.input.rules = {state};
+  p.input.rules.insert(p.input.rules.end(), in.begin(), in.end());
+  p.forward.rules = p.input.rules;
+  p.input.default_action = p.forward.default_action = Action::kDrop;
+  p.input.default_origin = p.forward.default_origin = deny;
+
+  // Leaving, "pass out all" comes after the default deny and before the floating rules, so
+  // it wins over the deny, and floating rules win over it.
+  p.output.rules = {state};
+  append(p.output.rules, b.out_quick, b.out_last);
+  p.output.default_action = Action::kAccept;
+  p.output.default_origin = Origin("filter", "pfSense lets out anything");
+}
+
+}  // namespace bulkhead::pfsense
