@@ -3,7 +3,7 @@
 // throwaway network namespace and listed back. The namespace is deleted by an RAII guard
 // whatever happens; without root or `ip netns` the tests are skipped with the reason.
 #include <fmt/format.h>
-#include <grp.h>
+#include <pwd.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -75,8 +75,8 @@ TEST(NftNetns, HostRulesetLoads) {
   CheckAndLoad(kGolden + "host/nftables.conf", {"table inet bulkhead_host {"});
 }
 
-// The nat-mode host ruleset names the group 'vboxusers', which nft resolves when loading; on
-// a machine without VirtualBox the group 'root' stands in for it.
+// The nat-mode host ruleset names the user 'bulkhead-fw', which nft resolves when loading; on
+// a machine without that user 'root' stands in for it.
 TEST(NftNetns, NatModeHostRulesetLoads) {
   std::string text;
   ASSERT_TRUE(ReadWholeFile(
@@ -88,12 +88,12 @@ TEST(NftNetns, NatModeHostRulesetLoads) {
   ASSERT_TRUE(ParseSpec("workstation.toml", text, spec, diags) && MakePlan(spec, plan, diags))
       << diags.Format(text);
   std::string conf = RenderHost(spec, plan, Date{2026, 12, 1}).at(0).content;
-  if (::getgrnam("vboxusers") == nullptr) {
-    conf.replace(conf.find("\"vboxusers\""), 11, "\"root\"");
+  if (::getpwnam("bulkhead-fw") == nullptr) {
+    conf.replace(conf.find("\"bulkhead-fw\" accept"), 13, "\"root\"");
   }
   std::string path = fmt::format("/tmp/bh-nat-host-{}.nft", ::getpid());
   ASSERT_EQ(WriteFileAtomically(path, conf), "");
-  CheckAndLoad(path, {"meta skgid"});
+  CheckAndLoad(path, {"meta skuid"});
   std::remove(path.c_str());
 }
 

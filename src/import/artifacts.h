@@ -27,6 +27,7 @@ struct AdapterWiring {
   std::string network;          // intnet name, host-only interface, bridged NIC, NAT network
   std::string mac;              // VirtualBox spelling, upper-case hex without separators
   bool cable_connected = true;
+  std::string type;             // the adapter type: "virtio", "82540EM"; "" when not said
 };
 
 struct VmWiring {
@@ -77,6 +78,7 @@ struct Redirect {
   PacketSet match;
   PacketSet unknown;        // packets it may also rewrite (as PolicyRule::unknown)
   bool exclude = false;     // "no rdr": what matches keeps its destination
+  bool one_to_one = false;
   Prefix external;          // 1:1 NAT: the prefix rewritten; unused for port forwards
   Prefix target;
   int port_shift = 0;
@@ -151,7 +153,11 @@ enum class Unmodelled {
 // Parses an nftables ruleset text (the `nft -f` syntax) into a Policy. Used for the firewall
 // VM's and the host's rulesets. Jumps and gotos are inlined; named sets are expanded; sets that
 // a comment marks as DNS-filled ("dns:host.name,...") become symbolic host-name addresses.
+// `vm_user` (the host's ruleset only): the user the firewall VM runs as. The host's own packets
+// are every other user's, so `meta skuid "<vm_user>"` matches none of them and its negation all
+// of them, exactly; any other socket-owner match is taken to match every packet (a warning).
 [[nodiscard]] bool ParseNftables(const std::string& file_name, const std::string& text,
-                                 Policy& policy, Diagnostics& diags);
+                                 Policy& policy, Diagnostics& diags,
+                                 std::string_view vm_user = {});
 
 }  // namespace bulkhead

@@ -493,8 +493,13 @@ std::optional<int> Lookup(const NamedValue (&table)[N], std::string_view name) {
 class RuleParser {
  public:
   RuleParser(const std::string& file, const std::string& source, const NftTable& table,
-             NameTable& names, Diagnostics& diags)
-      : file_(file), source_(source), table_(table), names_(names), diags_(diags) {}
+             NameTable& names, Diagnostics& diags, std::string_view vm_user)
+      : file_(file),
+        source_(source),
+        table_(table),
+        names_(names),
+        diags_(diags),
+        vm_user_(vm_user) {}
 
   std::optional<Rule> Parse(const Tokens& st) {
     st_ = &st;
@@ -676,12 +681,17 @@ class RuleParser {
     (void)t;
   }
 
-  // The socket's owner is not part of the model. Treating the match as "every packet" only
-  // widens what an accept rule lets through, so it stays sound for accept rules (with a
-  // warning); for any other verdict the rule is refused.
+  // The socket's owner is not part of the model, but for the firewall VM's user on the host:
+  // the host's own packets are by definition every other user's. Any other owner match is
+  // taken as "every packet", which only widens what an accept rule lets through: sound for
+  // accept rules (with a warning); for any other verdict the rule is refused.
   void SocketOwner(const Token& t, const std::string& k) {
-    Negation();
-    Values();
+    bool negated = Negation();
+    Tokens values = Values();
+    if (k == "skuid" && !vm_user_.empty() && values.size() == 1 && values[0].text == vm_user_) {
+      if (!negated) rule_.match = Conjoin(rule_.match, Match{.never = true});
+      return;
+    }
     rule_.over_approximated = true;
     diags_.Warning(file_, t.loc,
                    fmt::format("over-approximated nftables expression 'meta {}' (taken to "
@@ -819,6 +829,7 @@ class RuleParser {
   const NftTable& table_;
   NameTable& names_;
   Diagnostics& diags_;
+  std::string_view vm_user_;
   const Tokens* st_ = nullptr;
   size_t i_ = 0;
   bool ok_ = true;
@@ -929,9 +940,9 @@ class Flattener {
 };
 
 ParsedChains ParseRules(const std::string& file, const std::string& source, const NftTable& table,
-                        NameTable& names, Diagnostics& diags) {
+                        NameTable& names, Diagnostics& diags, std::string_view vm_user) {
   ParsedChains out;
-  RuleParser parser(file, source, table, names, diags);
+  RuleParser parser(file, source, table, names, diags, vm_user);
   for (const NftChain& c : table.chains) {
     std::vector<Rule>& rules = out[c.name];
     bool nat = !c.type.empty() && c.type != "filter";
@@ -990,8 +1001,10 @@ class HookSequence {
   using Outcome = std::pair<Action, Provenance>;
 
   // Appends the rules that decide the packets of `cond` in chains i.. and returns what
-  // happens to the packets none of them decides.
-  Outcome Sequence(size_t i, const Match& cond, std::vector<PolicyRule>& out) {
+  // happens to the packets none of them decides. `after_accept`: an accepting rule of an
+  // earlier chain let them in, and is named when no later chain decides otherwise.
+  Outcome Sequence(size_t i, const Match& cond, std::vector<PolicyRule>& out,
+                   bool after_accept = false) {
     if (i == chains_.size()) return {Action::kAccept, {}};  // no later chain: accepted
     const BaseChain& b = chains_[i];
     Action policy = b.chain->policy.value_or(Action::kAccept);
@@ -1003,17 +1016,20 @@ class HookSequence {
       Close(i,
             {mine.iif, mine.oif, mine.state, mine.packets, policy, PolicyOrigin(file_, *b.chain)},
             out);
-      return Sequence(i + 1, cond, out);
+      return Sequence(i + 1, cond, out, after_accept);
     }
-    if (policy == Action::kAccept) return Sequence(i + 1, cond, out);
-    return {policy, PolicyOrigin(file_, *b.chain)};
+    if (policy != Action::kAccept) return {policy, PolicyOrigin(file_, *b.chain)};
+    Outcome later = Sequence(i + 1, cond, out, after_accept);
+    // Passed by this chain's policy, and no later chain refused them: the policy decided.
+    if (later.second.text.empty() && !after_accept) later.second = PolicyOrigin(file_, *b.chain);
+    return later;
   }
 
   // Emits a rule of chain i; an accepting one first goes through the later chains.
   void Close(size_t i, PolicyRule r, std::vector<PolicyRule>& out) {
     if (r.action != Action::kAccept || i + 1 == chains_.size()) return out.push_back(std::move(r));
     Match m{r.iif, r.oif, r.state, r.match};
-    auto [action, origin] = Sequence(i + 1, m, out);
+    auto [action, origin] = Sequence(i + 1, m, out, true);
     // Accepted for want of a later chain that sees it: the accepting rule decided.
     if (origin.text.empty()) origin = r.origin;
     out.push_back({r.iif, r.oif, r.state, r.match, action, origin});
@@ -1041,7 +1057,7 @@ void CollectBaseChains(const std::string& file, const NftTable& table, const Par
 }  // namespace
 
 bool ParseNftables(const std::string& file_name, const std::string& text, Policy& policy,
-                   Diagnostics& diags) {
+                   Diagnostics& diags, std::string_view vm_user) {
   size_t errors_before = diags.list().size();
   policy.engine = "nftables";
   StructureParser structure(file_name, Tokenizer(text).Run(), diags);
@@ -1050,7 +1066,7 @@ bool ParseNftables(const std::string& file_name, const std::string& text, Policy
   parsed.reserve(tables.size());
   std::map<std::string, std::vector<BaseChain>> hooks;
   for (const NftTable& t : tables) {
-    parsed.push_back(ParseRules(file_name, text, t, policy.names, diags));
+    parsed.push_back(ParseRules(file_name, text, t, policy.names, diags, vm_user));
     CollectBaseChains(file_name, t, parsed.back(), hooks, diags);
   }
   for (auto& [hook, chains] : hooks) {

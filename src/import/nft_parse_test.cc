@@ -320,6 +320,40 @@ TEST(ParseNftables, AnIpTableLeavesIpv6Unfiltered) {
   EXPECT_EQ(by, "no chain on hook input");
 }
 
+// The host's lockdown with wan = "nat": the firewall VM's user is not the host, so a rule on
+// it matches none of the host's packets and its negation all of them, without a warning; any
+// other owner is still over-approximated.
+TEST(ParseNftables, TheFirewallVmsUserIsNeverTheHost) {
+  const std::string text =
+      "table inet t {\n  chain output {\n    type filter hook output priority 0; policy drop;\n"
+      "    oifname \"enp3s0\" meta skuid \"bulkhead-fw\" accept comment \"vm\"\n"
+      "    oifname \"wlan0\" meta skuid != \"bulkhead-fw\" accept comment \"not vm\"\n"
+      "    oifname \"eth1\" meta skuid \"alice\" accept comment \"alice\"\n  }\n}\n";
+  Policy p;
+  Diagnostics diags;
+  ASSERT_TRUE(ParseNftables("t.nft", text, p, diags, "bulkhead-fw")) << diags.Format(text);
+  EXPECT_EQ(diags.Format(), "t.nft:6:20: warning: over-approximated nftables expression 'meta "
+                            "skuid' (taken to match every packet)\n");
+  PacketSet any = PacketSet::All();
+  auto passed = [&](const char* oif) {
+    return Accepted(Evaluate(p.output, "", oif, StateMatch::kNew, any));
+  };
+  EXPECT_TRUE(passed("enp3s0").empty());
+  EXPECT_TRUE(passed("wlan0").Equals(any));
+  EXPECT_TRUE(passed("eth1").Equals(any));
+}
+
+// A chain whose policy lets packets through names that policy, where it is written.
+TEST(ParseNftables, AnAcceptPolicyIsNamedAsTheCause) {
+  Policy p = MustParse(
+      "table inet t {\n  chain fwd {\n"
+      "    type filter hook forward priority 0;\n    policy accept;\n"
+      "    tcp dport 23 drop\n  }\n}\n");
+  EXPECT_EQ(p.forward.default_action, Action::kAccept);
+  EXPECT_EQ(p.forward.default_origin.Where(), "t.nft:4");
+  EXPECT_EQ(p.forward.default_origin.text, "policy accept of chain 'fwd'");
+}
+
 TEST(ParseNftables, NatChainsAreReadAndIgnored) {
   Policy p = MustParse(
       "table ip nat {\n  chain post {\n"

@@ -357,6 +357,7 @@ struct SlotState {
   Attachment attachment = Attachment::kNone;
   std::map<std::string, std::string> names;  // "intnet" -> "bh-web", "bridgeadapter" -> ...
   std::string mac;
+  std::string type;
   bool cable_connected = true;
 };
 
@@ -523,9 +524,9 @@ void ScriptReader::Set(VmState& vm, const std::string& key, const Word& value, b
 bool ScriptReader::SetSlot(VmState& vm, const std::string& stem, int slot, const Word& value) {
   static const std::set<std::string, std::less<>> kNames = {
       "intnet", "bridgeadapter", "hostonlyadapter", "natnetwork", "nicgenericdrv"};
-  if (stem != "nic" && stem != "macaddress" && stem != "cableconnected" &&
+  if (stem != "nic" && stem != "nictype" && stem != "macaddress" && stem != "cableconnected" &&
       kNames.count(stem) == 0) {
-    return stem == "nictype" || stem == "nicpromisc" || stem == "nicspeed";
+    return stem == "nicpromisc" || stem == "nicspeed";
   }
   if (slot < 1 || slot > MaxAdapters(Chipset::kIch9)) {
     Error(value.loc, fmt::format("adapter number {} out of range (1 to 36)", slot));
@@ -541,6 +542,8 @@ bool ScriptReader::SetSlot(VmState& vm, const std::string& stem, int slot, const
     std::optional<std::string> mac = ParseMac(v);
     if (!mac) Error(value.loc, fmt::format("bad MAC address '{}' for adapter {}", v, slot));
     if (mac) s.mac = *mac;
+  } else if (stem == "nictype") {
+    s.type = v;
   } else if (stem == "cableconnected") {
     if (value.text != "on" && value.text != "off") {
       Error(value.loc,
@@ -669,7 +672,8 @@ void ScriptReader::Fill(Wiring& wiring) const {
     vm.name = state.name;
     for (const auto& [slot, s] : state.slots) {
       if (s.attachment == Attachment::kNone) continue;
-      vm.adapters.push_back({slot, s.attachment, NetworkOf(s), s.mac, s.cable_connected});
+      vm.adapters.push_back(
+          {slot, s.attachment, NetworkOf(s), s.mac, s.cable_connected, s.type});
     }
     vm.clipboard = state.clipboard;
     vm.drag_and_drop = state.drag_and_drop;

@@ -70,6 +70,7 @@ class Planner {
   std::optional<Prefix> PinOf(const PlannedNetwork& net, SourceLoc& loc);
   std::optional<Prefix> ImpliedPin(const PlannedNetwork& net, SourceLoc& loc);
   bool Claim(const Prefix& subnet, const std::string& what, SourceLoc loc);
+  void CheckOutsideHostOnlyRange(const PlannedNetwork& net, SourceLoc loc);
   void AllocateSubnets();
   std::optional<Prefix> NextFreeBlock();
   void AssignAddresses();
@@ -191,15 +192,17 @@ void Planner::CheckHostAddress(const PlannedHostOnly& h) {
   }
 }
 
-// Records `subnet` as used, unless it overlaps something already planned.
+// Records `subnet` as used; false, with an error for each, when it overlaps what is already
+// planned. It is recorded even then, so that every later overlap with it is reported too.
 bool Planner::Claim(const Prefix& subnet, const std::string& what, SourceLoc loc) {
+  bool free = true;
   for (const Taken& t : taken_) {
     if (!subnet.Overlaps(t.subnet)) continue;
     Error(loc, fmt::format("subnet {} of {} overlaps {}", subnet.ToString(), what, t.what));
-    return false;
+    free = false;
   }
   taken_.push_back({subnet, fmt::format("{} ({}{})", what, subnet.ToString(), LineSuffix(loc))});
-  return true;
+  return free;
 }
 
 std::optional<Prefix> Planner::PinOf(const PlannedNetwork& net, SourceLoc& loc) {
@@ -247,8 +250,19 @@ void Planner::PinSubnets() {
     if (!pin) continue;
     net.subnet = *pin;
     pinned_[i] = planned_[i] = true;
+    CheckOutsideHostOnlyRange(net, loc);
     Claim(*pin, fmt::format("network '{}'", net.name), loc);
   }
+}
+
+// VirtualBox keeps its host-only range for host-only networks, and the planner keeps internal
+// networks out of it: a pin there would collide with the next host-only network made.
+void Planner::CheckOutsideHostOnlyRange(const PlannedNetwork& net, SourceLoc loc) {
+  Prefix range = *Prefix::Parse(kVirtualBoxHostOnlyRange);
+  if (!net.subnet.Overlaps(range) || net.subnet.Overlaps(plan_.hostonly.subnet)) return;
+  Error(loc, fmt::format("subnet {} of network '{}' is in {}, which VirtualBox keeps for "
+                         "host-only networks (pin a subnet outside it)",
+                         net.subnet.ToString(), net.name, kVirtualBoxHostOnlyRange));
 }
 
 // The next block of the pool that overlaps nothing planned and stays clear of the range
@@ -404,7 +418,9 @@ void Planner::CheckAdapterCount() {
   bool piix3 = fw.chipset == Chipset::kPiix3;
   std::string fix = piix3 ? "set chipset = \"ich9\" for up to 36, or put zones on shared networks"
                           : "put zones on shared networks";
+  // Without a [firewall] table, the first VM whose network has no adapter left is to blame.
   SourceLoc loc = fw.chipset_loc.line > 0 ? fw.chipset_loc : fw.loc;
+  if (loc.line == 0) loc = FirstVm(plan_.networks[plan_.adapters_max - 2]).loc;
   Error(loc, fmt::format("the firewall VM needs {} adapters but chipset '{}' allows {} ({})",
                          plan_.adapters_used, piix3 ? "piix3" : "ich9", plan_.adapters_max, fix));
 }

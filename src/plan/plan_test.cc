@@ -210,6 +210,27 @@ const PlanCase kPlanCases[] = {
      "[vms.a7]\nzone = \"a\"\n",
      "t.toml:4:1: error: the firewall VM needs 9 adapters but chipset 'piix3' allows 8 (set "
      "chipset = \"ich9\" for up to 36, or put zones on shared networks)\n"},
+    {"too_many_adapters_without_firewall_table",
+     "[zones.a]\n"
+     "[vms.a1]\nzone = \"a\"\n[vms.a2]\nzone = \"a\"\n[vms.a3]\nzone = \"a\"\n"
+     "[vms.a4]\nzone = \"a\"\n[vms.a5]\nzone = \"a\"\n[vms.a6]\nzone = \"a\"\n"
+     "[vms.a7]\nzone = \"a\"\n",
+     "t.toml:16:6: error: the firewall VM needs 9 adapters but chipset 'piix3' allows 8 (set "
+     "chipset = \"ich9\" for up to 36, or put zones on shared networks)\n"},
+    {"pin_in_hostonly_range", "[zones.a]\n[vms.x]\nzone = \"a\"\nsubnet = \"192.168.60.0/24\"\n",
+     "t.toml:6:10: error: subnet 192.168.60.0/24 of network 'x' is in 192.168.56.0/21, which "
+     "VirtualBox keeps for host-only networks (pin a subnet outside it)\n"},
+    {"every_overlap",
+     "[host]\nphysical_nic = \"eth0\"\nlan_subnet = \"10.1.0.0/16\"\n"
+     "[zones.a]\nnetwork = \"shared\"\nsubnet = \"10.1.2.0/24\"\n"
+     "[zones.b]\nnetwork = \"shared\"\nsubnet = \"10.1.2.0/25\"\n"
+     "[vms.x]\nzone = \"a\"\n[vms.y]\nzone = \"b\"\n",
+     "t.toml:6:10: error: subnet 10.1.2.0/24 of network 'a' overlaps the host LAN "
+     "(10.1.0.0/16, line 3)\n"
+     "t.toml:9:10: error: subnet 10.1.2.0/25 of network 'b' overlaps the host LAN "
+     "(10.1.0.0/16, line 3)\n"
+     "t.toml:9:10: error: subnet 10.1.2.0/25 of network 'b' overlaps network 'a' "
+     "(10.1.2.0/24, line 6)\n"},
     {"lan_covers_hostonly_range",
      "[host]\nphysical_nic = \"eth0\"\nlan_subnet = \"192.168.0.0/16\"\n",
      "t.toml:3:14: error: the host LAN 192.168.0.0/16 covers all of 192.168.56.0/21, where "

@@ -2,7 +2,8 @@
 // The host's lockdown: an nftables ruleset that lets the host talk only over its host-only
 // network (to the firewall VM, which then applies the host's egress rules), and
 // systemd-networkd files that keep the physical NIC up without an address, so that the
-// firewall's bridged WAN is the only thing using it.
+// firewall's bridged WAN is the only thing using it. With wan = "nat" the NIC has an address
+// and only the firewall VM's own process (its dedicated user) may send out of it.
 #include <fmt/format.h>
 
 #include "render/render.h"
@@ -17,15 +18,21 @@ std::string HostHeader(const Spec& spec, const std::string& what) {
       spec.file, what);
 }
 
-// VirtualBox's NAT engine opens ordinary host sockets for the firewall's WAN traffic, so in
-// "nat" mode the host must let VirtualBox's own processes out on the physical NIC.
+// wan = "nat": VirtualBox's NAT engine runs inside the firewall VM's process and sends the WAN's
+// traffic from that process's own sockets. nft's skgid is the socket's (effective) group, never
+// a supplementary one such as 'vboxusers', so the exemption names the user the firewall VM runs
+// as. The host's own traffic is every other user's: the rule never matches it.
 std::string NatExemption(const Spec& spec, const std::string& nic) {
   if (spec.firewall.wan != WanMode::kNat) return "";
+  const std::string& user = spec.firewall.nat_user;
   return fmt::format(
-      "    # VirtualBox's NAT of the firewall's WAN is host traffic: let VirtualBox out.\n"
-      "    oifname \"{}\" meta skgid \"vboxusers\" accept comment \"VirtualBox NAT for the "
+      "    # wan = \"nat\": VirtualBox's NAT engine sends the firewall's WAN traffic from the\n"
+      "    # firewall VM's own process. Start '{0}' as the user '{1}'\n"
+      "    # ('useradd --system {1}') and nothing else as it: every other user is the host,\n"
+      "    # which this rule never lets out on {2}.\n"
+      "    oifname \"{2}\" meta skuid \"{1}\" accept comment \"VirtualBox NAT for the "
       "firewall's WAN\"\n",
-      nic);
+      spec.firewall.name, user, nic);
 }
 
 std::string Ruleset(const Spec& spec, const Plan& plan, const std::string& nic) {

@@ -103,12 +103,16 @@ void ConfigWriter::AddSystem(Node root) {
   Add(admins, "gid", "1999");
   Add(admins, "member", "0");
   Add(admins, "priv", "page-all");
-  // No password hash: set one at the console ("Reset webConfigurator password").
+  // Without firewall.admin_password_hash the GUI has no password until one is set at the
+  // console ("Reset webConfigurator password"); render warns about it.
   Node admin = Add(system, "user");
   Add(admin, "name", "admin");
   Add(admin, "scope", "system");
   Add(admin, "groupname", "admins");
   Add(admin, "uid", "0");
+  if (!spec_.firewall.admin_password_hash.empty()) {
+    Add(admin, "bcrypt-hash", spec_.firewall.admin_password_hash);
+  }
   Add(system, "nextuid", "2000");
   Add(system, "nextgid", "2000");
   Node webgui = Add(system, "webgui");

@@ -27,8 +27,9 @@ const Keys kTopKeys = {"host", "firewall", "plan", "destinations", "zones", "vms
 const Keys kHostKeys = {
     "name",    "physical_nic", "lan_subnet", "hostonly_network", "hostonly_subnet",
     "address", "egress"};
-const Keys kFirewallKeys = {"name",    "engine", "wan",    "wan_nic", "dns_resolver", "admin_from",
-                            "chipset", "cpus",   "memory", "disk",    "medium"};
+const Keys kFirewallKeys = {"name",       "engine",  "wan",  "wan_nic", "nat_user",
+                            "dns_resolver", "admin_from", "chipset", "cpus", "memory",
+                            "disk",       "medium",  "admin_password_hash"};
 const Keys kPlanKeys = {"pool", "prefix_length"};
 const Keys kZoneKeys = {"network", "dns", "subnet", "egress"};
 const Keys kRuleKeys = {"to", "action", "proto", "ports", "icmp_type", "comment", "expires"};
@@ -200,6 +201,8 @@ class SpecReader {
   // First pass: one function per table.
   void ReadHost(const toml::table& t);
   void ReadFirewall(const toml::table& t);
+  void ReadNatUser(const toml::table& t);
+  void ReadPasswordHash(const toml::table& t);
   void ReadAdminFrom(const toml::table& t);
   void ReadPlanSettings(const toml::table& t);
   void ReadDestinations(const toml::table& t);
@@ -211,9 +214,9 @@ class SpecReader {
   std::vector<EgressRule> ReadEgress(const toml::table& t, const std::string& where,
                                      const std::string& owner);
   void ReadRule(const toml::table& t, const std::string& where, EgressRule& rule);
-  void ReadPorts(const toml::table& t, EgressRule& rule);
+  void ReadPorts(const toml::table& t, EgressRule& rule, bool proto_known);
   void ReadPort(const toml::node& n, EgressRule& rule);
-  void ReadIcmpType(const toml::table& t, EgressRule& rule);
+  void ReadIcmpType(const toml::table& t, EgressRule& rule, bool proto_known);
   void ReadExpiry(const toml::table& t, EgressRule& rule);
   void DeclareName(std::string kind, const toml::key& key, std::string zone = "");
 
@@ -224,6 +227,7 @@ class SpecReader {
   void CheckAdminFrom();
   void ResolveTargets(std::vector<EgressRule>& rules);
   void ResolveTarget(EgressRule& rule);
+  void WarnIfOnlyIpv6(const EgressRule& rule);
   bool ResolveName(const std::string& word, Target& target);
   Keys AllNames() const;
 
@@ -306,8 +310,9 @@ bool SpecReader::GetChoice(const toml::table& t, std::string_view key, const Cho
     out = value;
     return true;
   }
-  Error(ValueLoc(t, key),
-        fmt::format("'{}' must be {}, not '{}'", key, QuotedList(ChoiceNames(choices)), text));
+  Error(ValueLoc(t, key), fmt::format("'{}' must be {}, not '{}'{}", key,
+                                      QuotedList(ChoiceNames(choices)), text,
+                                      DidYouMeanSuffix(text, ChoiceNames(choices))));
   return false;
 }
 
@@ -391,13 +396,17 @@ std::vector<std::pair<const toml::key*, const toml::node*>> SpecReader::InFileOr
 
 void SpecReader::Read(const toml::table& root) {
   CheckKeys(root, "at the top level", kTopKeys);
+  size_t errors_before = diags_.list().size();
   if (const toml::table* host = GetTable(root, "host")) {
     ReadHost(*host);
   } else if (!root.contains("host")) {
     Error({}, "missing required table [host]");
   }
-  if (const toml::table* t = GetTable(root, "firewall")) ReadFirewall(*t);
   if (const toml::table* t = GetTable(root, "plan")) ReadPlanSettings(*t);
+  auto is_error = [](const Diagnostic& d) { return d.severity == Severity::kError; };
+  spec_.plannable =
+      std::none_of(diags_.list().begin() + errors_before, diags_.list().end(), is_error);
+  if (const toml::table* t = GetTable(root, "firewall")) ReadFirewall(*t);
   if (const toml::table* t = GetTable(root, "destinations")) ReadDestinations(*t);
   if (const toml::table* t = GetTable(root, "zones")) ReadZones(*t);
   if (const toml::table* t = GetTable(root, "vms")) ReadVms(*t);
@@ -435,6 +444,7 @@ void SpecReader::ReadFirewall(const toml::table& t) {
   GetChoice(t, "engine", kEngines, fw.engine);
   GetChoice(t, "wan", kWanModes, fw.wan);
   GetString(t, "wan_nic", fw.wan_nic);
+  ReadNatUser(t);
   GetBool(t, "dns_resolver", fw.dns_resolver);
   ReadAdminFrom(t);
   if (GetChoice(t, "chipset", kChipsets, fw.chipset)) fw.chipset_loc = KeyLoc(t, "chipset");
@@ -442,6 +452,44 @@ void SpecReader::ReadFirewall(const toml::table& t) {
   GetInt(t, "memory", fw.memory_mib, 64, kMaxMib);
   GetInt(t, "disk", fw.disk_mib, 1, kMaxMib);
   GetString(t, "medium", fw.medium);
+  ReadPasswordHash(t);
+}
+
+// A bcrypt hash as pfSense stores it: "$2y$" (or "$2b$"), a two-digit cost, '$', 53 characters.
+void SpecReader::ReadPasswordHash(const toml::table& t) {
+  std::string& hash = spec_.firewall.admin_password_hash;
+  if (!GetString(t, "admin_password_hash", hash)) return;
+  bool valid = hash.size() == 60 && (hash.starts_with("$2y$") || hash.starts_with("$2b$")) &&
+               std::isdigit(static_cast<unsigned char>(hash[4])) &&
+               std::isdigit(static_cast<unsigned char>(hash[5])) && hash[6] == '$' &&
+               std::all_of(hash.begin() + 7, hash.end(), [](char c) {
+                 return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '/';
+               });
+  if (valid) return;
+  Error(ValueLoc(t, "admin_password_hash"),
+        "'admin_password_hash' is not a bcrypt hash (expected '$2y$10$' and 53 more characters, "
+        "as 'htpasswd -bnBC 10 \"\" PASSWORD | tr -d :' prints)");
+  hash.clear();
+}
+
+// A Linux user name, as nft resolves it when loading the host's lockdown.
+void SpecReader::ReadNatUser(const toml::table& t) {
+  FirewallVm& fw = spec_.firewall;
+  if (!GetString(t, "nat_user", fw.nat_user)) return;
+  fw.nat_user_loc = ValueLoc(t, "nat_user");
+  const std::string& u = fw.nat_user;
+  bool valid = !u.empty() && u.size() <= 32 && (std::islower(u[0]) || u[0] == '_') &&
+               std::all_of(u.begin(), u.end(), [](char c) {
+                 return std::islower(c) || std::isdigit(c) || c == '_' || c == '-';
+               });
+  if (!valid) {
+    Error(fw.nat_user_loc, fmt::format("invalid user name '{}' (use up to 32 lower-case letters, "
+                                       "digits, '_' and '-', starting with a letter or '_')",
+                                       u));
+  } else if (u == "root") {
+    Error(fw.nat_user_loc, "'nat_user' must be a user of its own, not 'root' (the host's own "
+                           "traffic is every other user's)");
+  }
 }
 
 void SpecReader::ReadAdminFrom(const toml::table& t) {
@@ -555,6 +603,11 @@ void SpecReader::ReadVm(const toml::key& key, const toml::table& t) {
   GetInt(t, "disk", vm.disk_mib, 1, kMaxMib);
   GetString(t, "medium", vm.medium);
   GetString(t, "template", vm.template_vm);
+  if (!vm.template_vm.empty() && vm.medium.empty() && t.contains("disk")) {
+    Warning(KeyLoc(t, "disk"), fmt::format("'disk' is ignored: VM '{}' is cloned from template "
+                                           "'{}' and keeps its disk",
+                                           vm.name, vm.template_vm));
+  }
   if (!vm.medium.empty() && !vm.template_vm.empty()) {
     Error(KeyLoc(t, "template"),
           "'medium' and 'template' exclude each other (a VM is installed "
@@ -619,14 +672,16 @@ void SpecReader::ReadRule(const toml::table& t, const std::string& where, Egress
     if (rule.to.name.empty()) Error(rule.to_loc, "'to' must not be empty");
   }
   GetChoice(t, "action", kActions, rule.action);
-  GetChoice(t, "proto", kProtocols, rule.protocol);
-  ReadPorts(t, rule);
-  ReadIcmpType(t, rule);
+  // An unknown proto is its own error: the ports and ICMP type are still checked, but not
+  // against a protocol the rule does not have.
+  bool proto_known = GetChoice(t, "proto", kProtocols, rule.protocol) || !t.contains("proto");
+  ReadPorts(t, rule, proto_known);
+  ReadIcmpType(t, rule, proto_known);
   GetString(t, "comment", rule.comment);
   ReadExpiry(t, rule);
 }
 
-void SpecReader::ReadPorts(const toml::table& t, EgressRule& rule) {
+void SpecReader::ReadPorts(const toml::table& t, EgressRule& rule, bool proto_known) {
   const toml::node* n = t.get("ports");
   if (!n) return;
   const toml::array* list = n->as_array();
@@ -634,7 +689,7 @@ void SpecReader::ReadPorts(const toml::table& t, EgressRule& rule) {
     Error(LocOf(n->source()), "'ports' must be an array of port numbers and 'first-last' strings");
     return;
   }
-  if (rule.protocol != Protocol::kTcp && rule.protocol != Protocol::kUdp) {
+  if (proto_known && rule.protocol != Protocol::kTcp && rule.protocol != Protocol::kUdp) {
     Error(KeyLoc(t, "ports"), fmt::format("'ports' needs proto 'tcp' or 'udp' (this rule has "
                                           "proto '{}')",
                                           ProtocolName(rule.protocol)));
@@ -672,11 +727,11 @@ void SpecReader::ReadPort(const toml::node& n, EgressRule& rule) {
   rule.ports.push_back({static_cast<uint16_t>(first), static_cast<uint16_t>(last)});
 }
 
-void SpecReader::ReadIcmpType(const toml::table& t, EgressRule& rule) {
+void SpecReader::ReadIcmpType(const toml::table& t, EgressRule& rule, bool proto_known) {
   const toml::node* n = t.get("icmp_type");
   if (!n) return;
   SourceLoc loc = LocOf(n->source());
-  if (rule.protocol != Protocol::kIcmp) {
+  if (proto_known && rule.protocol != Protocol::kIcmp) {
     Error(KeyLoc(t, "icmp_type"), fmt::format("'icmp_type' needs proto 'icmp' (this rule has "
                                               "proto '{}')",
                                               ProtocolName(rule.protocol)));
@@ -760,6 +815,12 @@ void SpecReader::CheckNames() {
   for (const Vm& vm : spec_.vms) {
     if (vm.name != spec_.firewall.name) continue;
     Error(vm.loc, fmt::format("VM '{}' has the name of the firewall VM", vm.name));
+  }
+  // The host's name labels its row and column of verify's matrix; a rule naming it would
+  // silently mean the other declaration.
+  for (const NameDecl& d : names_) {
+    if (d.name != spec_.host.name) continue;
+    Error(d.loc, fmt::format("{} '{}' has the name of the host ([host] name)", d.kind, d.name));
   }
 }
 
@@ -845,6 +906,19 @@ bool SpecReader::ResolveName(const std::string& word, Target& target) {
   return true;
 }
 
+// The planned networks carry no IPv6: a destination of IPv6 entries alone is never reached.
+void SpecReader::WarnIfOnlyIpv6(const EgressRule& rule) {
+  const Destination* d = spec_.FindDestination(rule.to.name);
+  bool only_v6 = !d->entries.empty() &&
+                 std::all_of(d->entries.begin(), d->entries.end(), [](const DestinationEntry& e) {
+                   return e.prefix && e.prefix->address.family == Family::kV6;
+                 });
+  if (!only_v6) return;
+  Warning(rule.to_loc, fmt::format("destination '{}' has only IPv6 entries, and the set-up routes "
+                                   "no IPv6; the rule never matches",
+                                   d->name));
+}
+
 void SpecReader::ResolveTarget(EgressRule& rule) {
   Target& to = rule.to;
   if (ResolveName(to.name, to)) {
@@ -863,6 +937,7 @@ void SpecReader::ResolveTarget(EgressRule& rule) {
     if (vm && vm->zone == kOfflineZone) {
       Error(rule.to_loc, fmt::format("rule targets VM '{}', which is offline", vm->name));
     }
+    if (to.kind == Target::Kind::kDestination) WarnIfOnlyIpv6(rule);
     bool zone_empty = to.kind == Target::Kind::kZone &&
                       std::none_of(spec_.vms.begin(), spec_.vms.end(),
                                    [&](const Vm& v) { return v.zone == to.name; });
@@ -906,15 +981,16 @@ bool ParseSpec(const std::string& file_name, std::string text, Spec& spec, Diagn
   if (!parsed) {
     diags.Error(file_name, LocOf(parsed.error().source()),
                 TomlMessage(parsed.error().description()));
+    spec.plannable = false;
     return false;
   }
 
   size_t errors_before = diags.list().size();
   SpecReader(spec, diags, today).Read(parsed.table());
+  if (spec.firewall.wan_nic.empty()) spec.firewall.wan_nic = spec.host.physical_nic;
   for (size_t i = errors_before; i < diags.list().size(); ++i) {
     if (diags.list()[i].severity == Severity::kError) return false;
   }
-  if (spec.firewall.wan_nic.empty()) spec.firewall.wan_nic = spec.host.physical_nic;
   return true;
 }
 
@@ -926,6 +1002,7 @@ bool ReadSpec(const std::string& path, Spec& spec, Diagnostics& diags, const Dat
   std::string text;
   if (!ReadWholeFile(path, text)) {
     diags.Error(path, {}, fmt::format("cannot read '{}'", path));
+    spec.plannable = false;
     return false;
   }
   return ParseSpec(path, std::move(text), spec, diags, today);

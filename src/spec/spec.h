@@ -120,6 +120,11 @@ struct FirewallVm {
   FirewallEngine engine = FirewallEngine::kPfsense;
   WanMode wan = WanMode::kBridged;
   std::string wan_nic;   // host NIC bridged to the WAN; defaults to host.physical_nic
+  // wan = "nat": the host user the firewall VM runs as. VirtualBox's NAT engine sends the WAN's
+  // traffic from that process's own sockets; the host's lockdown lets that user (and no one
+  // else) out on the physical NIC. No other process may run as it.
+  std::string nat_user = "bulkhead-fw";
+  SourceLoc nat_user_loc;
   bool dns_resolver = true;
   // Who may reach the admin interface (pfSense web GUI on 443, SSH on 22 for nftables):
   // "host", zone names or VM names. Default: the host only.
@@ -130,6 +135,8 @@ struct FirewallVm {
   int memory_mib = 1024;
   int disk_mib = 8192;
   std::string medium;
+  // pfSense's admin password as a bcrypt hash ("$2y$10$..."); "" leaves it unset.
+  std::string admin_password_hash;
   SourceLoc loc;
   SourceLoc chipset_loc;  // of the `chipset` key, or unset when the default applies
 };
@@ -164,6 +171,9 @@ struct Spec {
   std::vector<Destination> destinations;  // in file order
   std::vector<Zone> zones;                // in file order
   std::vector<Vm> vms;                    // in file order
+  // After a failed read: whether what the planner needs of every network ([host], [plan])
+  // read without error, so that planning the rest still tells the user something true.
+  bool plannable = true;
 
   const Zone* FindZone(std::string_view name) const;
   const Vm* FindVm(std::string_view name) const;
@@ -171,8 +181,10 @@ struct Spec {
 };
 
 // Reads and validates a spec file. On any error, `diags` holds every error found and the
-// returned spec must not be used. `today` (default: Today()) decides which egress rules have
-// expired (they are kept, and reported as a warning). Names of zones, VMs, destinations and the
+// returned spec must not be used, but for planning when `plannable` (to report the planner's
+// errors in the same run); the elements in error are then left out or at their defaults.
+// `today` (default: Today()) decides which egress rules have expired (they are kept, and
+// reported as a warning). Names of zones, VMs, destinations and the
 // built-ins share one namespace; the one exception is a VM named like its own zone.
 [[nodiscard]] bool ReadSpec(const std::string& path, Spec& spec, Diagnostics& diags);
 [[nodiscard]] bool ReadSpec(const std::string& path, Spec& spec, Diagnostics& diags,

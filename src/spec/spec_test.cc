@@ -97,7 +97,8 @@ const Case kCases[] = {
     {"expired", "[[host.egress]]\nto = \"internet\"\nexpires = 2026-01-01\n",
      "t.toml:5:11: warning: rule expired on 2026-01-01; it is left out of the rendered rulesets\n"},
     {"enum", "[firewall]\nengine = \"pfsens\"\n",
-     "t.toml:4:10: error: 'engine' must be 'pfsense' or 'nftables', not 'pfsens'\n"},
+     "t.toml:4:10: error: 'engine' must be 'pfsense' or 'nftables', not 'pfsens' (did you mean "
+     "'pfsense'?)\n"},
     {"missing_to", "[[host.egress]]\nproto = \"tcp\"\n",
      "t.toml:3:1: error: missing required key 'to' in [[host.egress]]\n"},
     {"offline_address", "[vms.a]\nzone = \"offline\"\naddress = \"10.137.0.5\"\n",
@@ -142,6 +143,29 @@ const Case kCases[] = {
     {"address_bad", "[vms.a]\nzone = \"z\"\naddress = \"10.1.2\"\n[zones.z]\n",
      "t.toml:5:11: error: '10.1.2' is not a valid address\n"},
 
+    {"host_name_clash", "[vms.dom0]\nzone = \"offline\"\n",
+     "t.toml:3:6: error: VM 'dom0' has the name of the host ([host] name)\n"},
+    {"ipv6_only_destination",
+     "[destinations]\nv6 = [\"2001:db8::/32\"]\n[[host.egress]]\nto = \"v6\"\n",
+     "t.toml:6:6: warning: destination 'v6' has only IPv6 entries, and the set-up routes no "
+     "IPv6; the rule never matches\n"},
+    {"disk_with_template", "[vms.a]\nzone = \"offline\"\ntemplate = \"t\"\ndisk = 10\n",
+     "t.toml:6:1: warning: 'disk' is ignored: VM 'a' is cloned from template 't' and keeps its "
+     "disk\n"},
+    {"unknown_proto_keeps_port_errors",
+     "[[host.egress]]\nto = \"internet\"\nproto = \"tcpp\"\nports = [0, \"90-80\"]\n",
+     "t.toml:5:9: error: 'proto' must be 'tcp', 'udp', 'icmp' or 'any', not 'tcpp' (did you "
+     "mean 'tcp'?)\nt.toml:6:10: error: port 0 is out of range (1-65535)\n"
+     "t.toml:6:13: error: port range '90-80' is reversed (did you mean '80-90'?)\n"},
+    {"nat_user", "[firewall]\nnat_user = \"Fw\"\n",
+     "t.toml:4:12: error: invalid user name 'Fw' (use up to 32 lower-case letters, digits, '_' "
+     "and '-', starting with a letter or '_')\n"},
+    {"nat_user_root", "[firewall]\nnat_user = \"root\"\n",
+     "t.toml:4:12: error: 'nat_user' must be a user of its own, not 'root' (the host's own "
+     "traffic is every other user's)\n"},
+    {"password_hash", "[firewall]\nadmin_password_hash = \"secret\"\n",
+     "t.toml:4:23: error: 'admin_password_hash' is not a bcrypt hash (expected '$2y$10$' and 53 "
+     "more characters, as 'htpasswd -bnBC 10 \"\" PASSWORD | tr -d :' prints)\n"},
     {"empty_to", "[[host.egress]]\nto = \"\"\n", "t.toml:4:6: error: 'to' must not be empty\n"},
     {"port_float", "[[host.egress]]\nto = \"internet\"\nproto = \"tcp\"\nports = [80.5]\n",
      "t.toml:6:10: error: a port must be an integer or a 'first-last' string\n"},
@@ -183,6 +207,23 @@ TEST(ParseSpec, FormatShowsTheLineAndACaret) {
             "w.toml:5:8: error: unknown zone 'wrok' (did you mean 'work'?)\n"
             "zone = \"wrok\"\n"
             "       ^\n");
+}
+
+// A binary file's bytes are shown escaped, the caret still under the column.
+TEST(ParseSpec, FormatEscapesWhatATerminalCannotShow) {
+  Diagnostics diags;
+  diags.Error("b.toml", {1, 3}, "m");
+  EXPECT_EQ(diags.Format("a\x01" "b\xff\tc\n"), "b.toml:1:3: error: m\na\\x01b\\xff\tc\n     ^\n");
+}
+
+TEST(ParseSpec, SpecErrorsLeaveSomethingToPlan) {
+  Spec spec;
+  Diagnostics diags;
+  EXPECT_FALSE(ParseSpec("t.toml", kHostLines + "[vms.a]\nzone = \"z\"\ncpus = 0\n[zones.z]\n",
+                         spec, diags, kToday));
+  EXPECT_TRUE(spec.plannable);
+  EXPECT_FALSE(ParseSpec("t.toml", "[host]\nphysical_nic = 3\n", spec, diags, kToday));
+  EXPECT_FALSE(spec.plannable);
 }
 
 TEST(ParseSpec, MissingHostTable) {
@@ -307,7 +348,11 @@ TEST(ReadSpec, EveryKeyIsRead) {
   Diagnostics diags;
   ASSERT_TRUE(ReadSpec(SourceDir() + "/tests/testdata/spec/full.toml", spec, diags, kToday))
       << diags.Format(spec.text);
-  EXPECT_EQ(diags.list().size(), 0u);
+  // Every key is read, even one that has no effect.
+  ASSERT_EQ(diags.list().size(), 1u);
+  EXPECT_EQ(diags.list()[0].message,
+            "'disk' is ignored: VM 'admin' is cloned from template 'debian-base' and keeps its "
+            "disk");
   const Host& host = spec.host;
   EXPECT_EQ(host.name, "ws1");
   EXPECT_EQ(host.hostonly_network, "vboxnet3");

@@ -27,6 +27,7 @@ const char* EndpointKindName(EndpointKind k) {
     case EndpointKind::kFirewall: return "firewall";
     case EndpointKind::kDestination: return "destination";
     case EndpointKind::kInternet: return "internet";
+    case EndpointKind::kNetwork: return "network";
   }
   return "?";
 }

@@ -13,13 +13,16 @@
 
 namespace bulkhead {
 
-enum class EndpointKind { kVm, kHost, kFirewall, kDestination, kInternet };
+// kNetwork is a firewall interface's network as an audit sees it: every host behind it that
+// is not an endpoint of its own.
+enum class EndpointKind { kVm, kHost, kFirewall, kDestination, kInternet, kNetwork };
 const char* EndpointKindName(EndpointKind k);  // "vm", "host", "firewall", "destination", ...
 
 struct Endpoint {
   EndpointKind kind = EndpointKind::kVm;
   std::string name;
   AddrSet addresses;  // as a destination; symbolic points stand for host names
+  std::string iface;  // audits: the firewall interface it sits behind or arrives by
 };
 
 // One rule's share in a cell: the packets it decided, what it did and where it is written.
@@ -33,6 +36,10 @@ struct Cell {
   PacketSet passed;             // packets from the source that open a connection to the dest.
   std::vector<Reason> reasons;  // accepting and refusing rules, in the order they decided
   std::vector<std::string> notes;  // e.g. "adapter 2 is NAT: bypasses the firewall"
+  // Packets whose fate depends on something the artifacts leave open (a schedule, a URL
+  // table): they may or may not pass. Always empty in verify, which requires exact input.
+  PacketSet unknown;
+  std::vector<std::string> unknown_why;  // what they depend on, with where it is written
 };
 
 struct Matrix {

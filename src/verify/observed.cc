@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Builds the matrix of what the artifacts let through. A packet's path is a list of filter
-// stages (host output, firewall forward, host input...), each a chain with the interfaces the
-// packet crosses; a connection opens when its first packet passes every stage and its replies
-// pass the same stages backwards in the established state.
+// Builds the matrix of what the artifacts let through: which filters each source's packets
+// cross on their way to each destination (paths.h), and what crosses no filter at all (VMs on
+// one internal network, adapters that bypass the firewall).
 
 #include "verify/observed.h"
 
@@ -13,112 +12,11 @@
 #include <tuple>
 
 #include "verify/endpoints.h"
+#include "verify/paths.h"
 #include "verify/verify.h"
 
 namespace bulkhead {
 namespace {
-
-// One filter a packet crosses. `forward` decides first packets, `reply` the replies coming back
-// the other way; both are the same chain, cut down to the rules that can apply (ChainCache).
-struct Stage {
-  const Chain* forward;
-  const Chain* reply;
-  std::string iif;
-  std::string oif;
-};
-
-using Path = std::vector<Stage>;
-
-struct Outcome {
-  PacketSet passed;
-  std::vector<Reason> reasons;
-};
-
-void AddReasons(const Chain& chain, const std::vector<Decision>& decisions, Outcome& out) {
-  for (const Decision& d : decisions) {
-    const Provenance& origin = d.rule >= 0 ? chain.rules[d.rule].origin : chain.default_origin;
-    out.reasons.push_back({d.packets, d.action, origin});
-  }
-}
-
-// First packets forwards through every stage, then their replies backwards.
-Outcome Traverse(const Path& path, PacketSet packets) {
-  Outcome out;
-  for (const Stage& s : path) {
-    std::vector<Decision> ds = Evaluate(*s.forward, s.iif, s.oif, StateMatch::kNew, packets);
-    AddReasons(*s.forward, ds, out);
-    packets = Accepted(ds);
-    if (packets.empty()) return out;
-  }
-  PacketSet replies = packets.Reversed();
-  for (auto it = path.rbegin(); it != path.rend(); ++it) {
-    std::vector<Decision> ds =
-        Evaluate(*it->reply, it->oif, it->iif, StateMatch::kEstablished, replies);
-    for (const Decision& d : ds) {
-      if (d.action == Action::kAccept) continue;
-      const Provenance& origin =
-          d.rule >= 0 ? it->reply->rules[d.rule].origin : it->reply->default_origin;
-      out.reasons.push_back({d.packets.Reversed(), d.action, origin});
-    }
-    replies = Accepted(ds);
-  }
-  out.passed = replies.Reversed();
-  return out;
-}
-
-// A chain cut down to the rules that can decide packets in one state with one interface known,
-// ending at the first rule that takes everything left. Whether a kept rule looks at the other
-// interface tells if packets leaving by different interfaces can be judged in one go.
-struct CutChain {
-  Chain chain;
-  bool tests_other = false;
-};
-
-class ChainCache {
- public:
-  // Known side: the input interface when `known_is_iif`, else the output interface.
-  const CutChain& Get(const Chain& c, StateMatch state, const std::string& known,
-                      bool known_is_iif) {
-    auto key = std::make_tuple(&c, static_cast<int>(state), known, known_is_iif);
-    auto it = cache_.find(key);
-    if (it == cache_.end()) it = cache_.emplace(key, Cut(c, state, known, known_is_iif)).first;
-    return it->second;
-  }
-
- private:
-  static CutChain Cut(const Chain& c, StateMatch state, const std::string& known,
-                      bool known_is_iif) {
-    CutChain out;
-    out.chain.default_action = c.default_action;
-    out.chain.default_origin = c.default_origin;
-    for (const PolicyRule& r : c.rules) {
-      if (r.state != StateMatch::kAny && r.state != state) continue;
-      const IfaceMatch& mine = known_is_iif ? r.iif : r.oif;
-      const IfaceMatch& other = known_is_iif ? r.oif : r.iif;
-      if (!mine.Matches(known)) continue;
-      out.chain.rules.push_back(r);
-      if (!other.IsAny()) {
-        out.tests_other = true;
-      } else if (PacketSet::All().IsSubsetOf(r.match)) {
-        break;  // nothing after it is ever reached
-      }
-    }
-    return out;
-  }
-
-  std::map<std::tuple<const Chain*, int, std::string, bool>, CutChain> cache_;
-};
-
-// pf judges forwarded packets again as they leave; a chain of nothing but state tracking and
-// a passing default cannot refuse any, and is left off the path.
-bool FiltersLeaving(const Policy& fw) {
-  if (!fw.output_sees_forwarded) return false;
-  if (fw.output.default_action != Action::kAccept) return true;
-  for (const PolicyRule& r : fw.output.rules) {
-    if (r.state != StateMatch::kEstablished) return true;
-  }
-  return false;
-}
 
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -143,14 +41,11 @@ class Builder {
   std::optional<std::string> FirewallIfaceTowards(const Endpoint& dst) const;
   void FillVmRow(const VmWiring& vm, size_t row);
   void FillHostRow(size_t row);
+  void DirectFromHost(size_t row);
   void ThroughFirewall(size_t row, const std::string& name, const std::string& fw_iface,
                        const Path& before);
   void Bypass(size_t row, const AdapterWiring& a, const std::string& vm_name);
   void Put(size_t row, size_t col, const Outcome& o, const std::string& note = "");
-  void PutSplit(size_t row, const Outcome& o);
-
-  Stage MakeStage(const Chain& chain, const std::string& iif, const std::string& oif);
-  std::string GroupKey(const Path& path) const;
 
   const Spec& spec_;
   const Plan& plan_;
@@ -162,30 +57,8 @@ class Builder {
   std::vector<PacketSet> column_packets_;  // PacketsTowards each destination
   std::optional<ColumnIndex> columns_;
   std::vector<std::optional<std::string>> route_of_;  // firewall interface towards each one
-  ChainCache cache_;
-  // Per stage of a path: whether its cut chains look at the interface that varies.
-  std::map<const Chain*, std::pair<bool, bool>> varies_;
+  PathMaker paths_;
 };
-
-Stage Builder::MakeStage(const Chain& chain, const std::string& iif, const std::string& oif) {
-  const CutChain& fwd = cache_.Get(chain, StateMatch::kNew, iif, true);
-  const CutChain& rep = cache_.Get(chain, StateMatch::kEstablished, iif, false);
-  varies_[&fwd.chain] = {fwd.tests_other, rep.tests_other};
-  varies_[&rep.chain] = {fwd.tests_other, rep.tests_other};
-  return {&fwd.chain, &rep.chain, iif, oif};
-}
-
-// Destinations whose paths only differ in interfaces no rule on the way looks at share a key,
-// and are judged in one evaluation.
-std::string Builder::GroupKey(const Path& path) const {
-  std::string key;
-  for (const Stage& s : path) {
-    auto [fwd_tests_oif, reply_tests_iif] = varies_.at(s.forward);
-    key += fmt::format("{}|{}|{};", static_cast<const void*>(s.forward), s.iif,
-                       fwd_tests_oif || reply_tests_iif ? s.oif : "*");
-  }
-  return key;
-}
 
 void Builder::MapFirewallSegments() {
   for (const VmWiring& vm : in_.wiring.vms) vm_wiring_.emplace(vm.name, &vm);
@@ -274,6 +147,7 @@ std::optional<std::string> Builder::FirewallIfaceTowards(const Endpoint& dst) co
       if (in_.firewall.wan.empty()) return std::nullopt;
       return in_.firewall.wan;
     case EndpointKind::kFirewall:
+    case EndpointKind::kNetwork:
       return std::nullopt;
   }
   return std::nullopt;
@@ -291,18 +165,6 @@ void Builder::Put(size_t row, size_t col, const Outcome& o, const std::string& n
   if (!note.empty() && !passed.empty()) cell.notes.push_back(note);
 }
 
-// An outcome over several destinations, shared out to their cells.
-void Builder::PutSplit(size_t row, const Outcome& o) {
-  for (auto& [col, part] : columns_->Split(o.passed)) {
-    m_.At(row, col).passed.UnionDisjoint(part);
-  }
-  for (const Reason& r : o.reasons) {
-    for (auto& [col, part] : columns_->Split(r.packets)) {
-      m_.At(row, col).reasons.push_back({std::move(part), r.action, r.origin});
-    }
-  }
-}
-
 // Every destination the source reaches through the firewall interface it sits on. `before`
 // holds the stages the packets pass first (the host's own output filter).
 void Builder::ThroughFirewall(size_t row, const std::string& name, const std::string& fw_iface,
@@ -318,24 +180,24 @@ void Builder::ThroughFirewall(size_t row, const std::string& name, const std::st
     if (dst.name == name && dst.kind != EndpointKind::kDestination) continue;
     Path path = before;
     if (dst.kind == EndpointKind::kFirewall) {
-      path.push_back(MakeStage(fw.input, fw_iface, ""));
+      path.push_back(paths_.MakeStage(fw.input, fw_iface, ""));
     } else {
       const std::optional<std::string>& out = route_of_[col];
       if (!out || *out == fw_iface) continue;  // not routed, or not through the firewall
-      path.push_back(MakeStage(fw.forward, fw_iface, *out));
-      if (FiltersLeaving(fw)) path.push_back(MakeStage(fw.output, "", *out));
+      path.push_back(paths_.MakeStage(fw.forward, fw_iface, *out));
+      if (FiltersLeaving(fw)) path.push_back(paths_.MakeStage(fw.output, "", *out));
       if (dst.kind == EndpointKind::kHost) {
-        path.push_back(MakeStage(in_.host.input, in_.wiring.hostonly_if, ""));
+        path.push_back(paths_.MakeStage(in_.host.input, in_.wiring.hostonly_if, ""));
       }
     }
-    Group& g = groups[GroupKey(path)];
+    Group& g = groups[paths_.GroupKey(path)];
     if (g.addresses.empty()) g.path = path;
     const auto& ranges = dst.addresses.ranges();
     g.addresses.insert(g.addresses.end(), ranges.begin(), ranges.end());
   }
   for (auto& [key, g] : groups) {
     AddrSet addresses = AddrSet::FromRanges(std::move(g.addresses));
-    PutSplit(row, Traverse(g.path, PacketsTowards(addresses)));
+    PutByColumn(m_, row, *columns_, Traverse(g.path, PacketsTowards(addresses)));
   }
 }
 
@@ -386,8 +248,30 @@ void Builder::FillVmRow(const VmWiring& vm, size_t row) {
 void Builder::FillHostRow(size_t row) {
   auto fw = fw_iface_of_segment_.find(SegmentKey(Attachment::kHostOnly, in_.wiring.hostonly_if));
   if (fw == fw_iface_of_segment_.end()) return;
-  Path before = {MakeStage(in_.host.output, "", in_.wiring.hostonly_if)};
+  Path before = {paths_.MakeStage(in_.host.output, "", in_.wiring.hostonly_if)};
   ThroughFirewall(row, spec_.host.name, fw->second, before);
+}
+
+// The host's own packets straight out of its physical NIC, past the firewall VM: only the
+// host's output chain stands in their way (with wan = "nat" the NIC has an address on the LAN).
+// Only what passes is recorded: what the chain refuses here still has the firewall's path.
+void Builder::DirectFromHost(size_t row) {
+  const std::string& nic = spec_.host.physical_nic;
+  if (nic.empty()) return;
+  AddrSet::Ranges outside;
+  for (const Endpoint& dst : m_.destinations) {
+    if (dst.kind != EndpointKind::kDestination && dst.kind != EndpointKind::kInternet) continue;
+    const auto& ranges = dst.addresses.ranges();
+    outside.insert(outside.end(), ranges.begin(), ranges.end());
+  }
+  Path path = {paths_.MakeStage(in_.host.output, "", nic)};
+  Outcome o = Traverse(path, PacketsTowards(AddrSet::FromRanges(std::move(outside))));
+  if (o.passed.empty()) return;
+  std::erase_if(o.reasons, [](const Reason& r) { return r.action != Action::kAccept; });
+  PutByColumn(m_, row, *columns_, o);
+  std::string note = fmt::format("'{}' sends out of '{}' directly: it bypasses the firewall",
+                                 spec_.host.name, nic);
+  for (auto& [col, part] : columns_->Split(o.passed)) m_.At(row, col).notes.push_back(note);
 }
 
 Matrix Builder::Build() {
@@ -409,6 +293,7 @@ Matrix Builder::Build() {
       {EndpointKind::kHost, spec_.host.name, AddrsOf(in_.wiring.hostonly_host.address)});
   m_.cells.emplace_back(m_.destinations.size());
   FillHostRow(m_.sources.size() - 1);
+  DirectFromHost(m_.sources.size() - 1);
 
   // Everything outside, the host LAN included, comes in by the WAN.
   m_.sources.push_back({EndpointKind::kInternet, "internet", {}});

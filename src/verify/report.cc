@@ -17,8 +17,8 @@ AddrSet NameSpaces() {
       AllRealAddrs(Family::kV6));
 }
 
-// The matrix judges only services that open connections (MatrixServices); a protocol open for
-// all of those is shown as open, not as "tcp 1-65535" or a list of ICMP requests.
+}  // namespace
+
 std::string ServicesText(const ServiceSet& svc) {
   ServiceSet shown = svc;
   for (uint8_t proto : {kProtoTcp, kProtoUdp, kProtoIcmp, kProtoIcmpV6}) {
@@ -30,24 +30,31 @@ std::string ServicesText(const ServiceSet& svc) {
   return FormatServices(shown);
 }
 
+namespace {
+
 // A verdict relies on DNS when a declared destination is reached through its host names.
 bool ReliesOnDns(const Cell& c, const Endpoint& dst) {
   if (dst.kind != EndpointKind::kDestination) return false;
   return c.passed.Destinations().Intersects(NameSpaces());
 }
 
-std::string Label(const Endpoint& e) {
+}  // namespace
+
+std::string EndpointLabel(const Endpoint& e) {
   switch (e.kind) {
     case EndpointKind::kHost: return e.name + " (host)";
     case EndpointKind::kFirewall: return e.name + " (firewall)";
     case EndpointKind::kDestination: return e.name + " (destination)";
+    case EndpointKind::kNetwork: return e.name + " (network)";
     default: return e.name;
   }
 }
 
+namespace {
+
 size_t LabelWidth(const Matrix& m) {
   size_t w = 8;
-  for (const Endpoint& e : m.destinations) w = std::max(w, Label(e).size());
+  for (const Endpoint& e : m.destinations) w = std::max(w, EndpointLabel(e).size());
   return w;
 }
 
@@ -72,18 +79,48 @@ std::string FormatMatrix(const Matrix& m, const NameTable&) {
   std::string out;
   size_t width = LabelWidth(m);
   for (size_t s = 0; s < m.sources.size(); ++s) {
-    out += Label(m.sources[s]) + "\n";
+    out += EndpointLabel(m.sources[s]) + "\n";
     bool any = false;
     for (size_t d = 0; d < m.destinations.size(); ++d) {
       std::string text = CellText(m.At(s, d), m.destinations[d]);
       if (text.empty()) continue;
-      out += fmt::format("  -> {:<{}}  {}\n", Label(m.destinations[d]), width, text);
+      out += fmt::format("  -> {:<{}}  {}\n", EndpointLabel(m.destinations[d]), width, text);
       any = true;
     }
     if (!any) out += "  (reaches nothing)\n";
   }
   return out;
 }
+
+namespace {
+
+// Extra packets split by source: from the source's own addresses, and from any other address,
+// which only a source forging its address sends (the internet, with no address of its own,
+// has only the first part).
+std::pair<PacketSet, PacketSet> BySource(const PacketSet& extra, const Endpoint& src) {
+  if (src.addresses.empty()) return {extra, PacketSet()};
+  PacketSet own = PacketSet::Of(src.addresses, AllAddrsBothFamilies(), AllServices());
+  return {extra.Intersect(own), extra.Subtract(own)};
+}
+
+std::string ExtraText(const Difference& d, const Endpoint& src, const NameTable& names) {
+  auto [own, forged] = BySource(d.extra, src);
+  std::string out;
+  if (!own.empty()) {
+    out += fmt::format("  passes but not declared: {} to {}\n", ServicesText(own.Services()),
+                       FormatAddrs(own.Destinations(), &names));
+  }
+  if (!forged.empty()) {
+    out += fmt::format(
+        "  passes but not declared, from source addresses other than its own ({}): {} to {}\n"
+        "    from {}\n",
+        FormatAddrs(src.addresses, &names), ServicesText(forged.Services()),
+        FormatAddrs(forged.Destinations(), &names), FormatAddrs(forged.Sources(), &names));
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string FormatDifferences(const VerifyResult& r) {
   std::string out;
@@ -94,12 +131,8 @@ std::string FormatDifferences(const VerifyResult& r) {
   for (const Difference& d : r.differences) {
     const Endpoint& src = r.declared.sources[d.source];
     const Endpoint& dst = r.declared.destinations[d.destination];
-    out += fmt::format("difference: {} -> {}\n", Label(src), Label(dst));
-    if (!d.extra.empty()) {
-      out += fmt::format("  passes but not declared: {} to {}\n",
-                         ServicesText(d.extra.Services()),
-                         FormatAddrs(d.extra.Destinations(), &r.names));
-    }
+    out += fmt::format("difference: {} -> {}\n", EndpointLabel(src), EndpointLabel(dst));
+    if (!d.extra.empty()) out += ExtraText(d, src, r.names);
     if (!d.missing.empty()) {
       out += fmt::format("  declared but blocked: {} to {}\n",
                          ServicesText(d.missing.Services()),
@@ -136,9 +169,13 @@ nlohmann::json VerifyJson(const VerifyResult& r) {
   for (const Difference& d : r.differences) {
     nlohmann::json causes = nlohmann::json::array();
     for (const Reason& c : d.causes) causes.push_back(ReasonJson(c, r.names));
-    diffs.push_back({{"from", r.declared.sources[d.source].name},
+    const Endpoint& src = r.declared.sources[d.source];
+    PacketSet forged = BySource(d.extra, src).second;
+    diffs.push_back({{"from", src.name},
                      {"to", r.declared.destinations[d.destination].name},
                      {"extra", ServicesText(d.extra.Services())},
+                     {"extra_sources", FormatAddrs(d.extra.Sources(), &r.names)},
+                     {"extra_from_other_sources", !forged.empty()},
                      {"missing", ServicesText(d.missing.Services())},
                      {"causes", causes}});
   }

@@ -21,6 +21,13 @@ std::string FormatDifferences(const VerifyResult& r);
 
 nlohmann::json VerifyJson(const VerifyResult& r);
 
+// Services for display. The matrix judges only services that open connections
+// (MatrixServices); a protocol open for all of those is shown as open, not as "tcp 1-65535".
+std::string ServicesText(const ServiceSet& svc);
+
+// An endpoint as reports name it: "work", "dom0 (host)", "bank (destination)".
+std::string EndpointLabel(const Endpoint& e);
+
 // Services of a cell for display: "tcp 80,443; udp 443", with " (via DNS)" when the
 // destination is reached through host names the firewall resolves at run time.
 std::string CellText(const Cell& c, const Endpoint& dst);

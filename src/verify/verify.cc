@@ -21,14 +21,16 @@ void SeedNames(const Spec& spec, const Plan& plan, NameTable& names) {
   (void)ExternalEndpoints(spec, plan, names);
 }
 
-bool ReadHost(const std::string& dir, Policy& host, Diagnostics& diags) {
+// The host's own packets are every user's but the one the firewall VM runs as (its NAT engine's
+// sockets): the lockdown's exemption for that user never applies to them.
+bool ReadHost(const Spec& spec, const std::string& dir, Policy& host, Diagnostics& diags) {
   std::string path = dir + "/" + kHostRuleset;
   std::string text;
   if (!ReadWholeFile(path, text)) {
     diags.Error(path, {}, "cannot read the host's ruleset (run 'bulkhead render --target host')");
     return false;
   }
-  return ParseNftables(path, text, host, diags);
+  return ParseNftables(path, text, host, diags, spec.firewall.nat_user);
 }
 
 bool ReadFirewall(FirewallEngine engine, const std::string& dir, FirewallView& fw,
@@ -43,6 +45,8 @@ void CompareSetting(const std::string& vm, const std::string& setting, const std
                     const std::string& got, std::vector<SettingDifference>& out) {
   if (want != got) out.push_back({vm, setting, want, got});
 }
+
+}  // namespace
 
 std::vector<SettingDifference> CompareSettings(const Spec& spec, const Wiring& wiring) {
   std::vector<SettingDifference> out;
@@ -63,8 +67,6 @@ std::vector<SettingDifference> CompareSettings(const Spec& spec, const Wiring& w
   return out;
 }
 
-// The machines' own addresses, as planned and as the artifacts hand them out (DHCP
-// reservations, the host-only and firewall interface addresses).
 void CompareAddresses(VerifyResult& r) {
   for (size_t d = 0; d < r.declared.destinations.size(); ++d) {
     const Endpoint& want = r.declared.destinations[d];
@@ -78,8 +80,6 @@ void CompareAddresses(VerifyResult& r) {
     r.settings.push_back({want.name, "address", text(want.addresses), text(got.addresses)});
   }
 }
-
-}  // namespace
 
 bool VerifyArtifacts(const Spec& spec, const Plan& plan, FirewallEngine engine,
                      const std::string& dir, const Date& today, VerifyResult& result,
@@ -103,7 +103,7 @@ bool VerifyWithWiring(const Spec& spec, const Plan& plan, FirewallEngine engine,
   ok = ReadFirewall(engine, dir, fw, diags) && ok;
   Policy host;
   host.names = fw.policy.names;
-  ok = ReadHost(dir, host, diags) && ok;
+  ok = ReadHost(spec, dir, host, diags) && ok;
   if (!ok) return false;
   result.names = host.names;
 

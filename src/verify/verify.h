@@ -41,6 +41,14 @@ struct VerifyResult {
 
 int AdminPort(FirewallEngine e);  // 443 for pfSense's web GUI, 22 for SSH on a Debian firewall
 
+// Each declared VM's channels (clipboard, drag and drop, shared folders, VRDE, audio) against
+// the wiring; a declared VM missing from the wiring is a difference too.
+std::vector<SettingDifference> CompareSettings(const Spec& spec, const Wiring& wiring);
+
+// Adds to r.settings the machines whose addresses in the observed matrix (DHCP reservations,
+// host-only and firewall interface addresses) differ from the declared ones.
+void CompareAddresses(VerifyResult& r);
+
 // Reads the artifacts under `dir` for `engine` and compares. Returns false (with diagnostics)
 // when an artifact is missing or unreadable.
 [[nodiscard]] bool VerifyArtifacts(const Spec& spec, const Plan& plan, FirewallEngine engine,
