@@ -42,7 +42,7 @@ struct VBoxAdapter {
   std::string path;            // element path or showvminfo key, for findings
 };
 
-struct SharedFolder {
+struct VBoxSharedFolder {
   std::string name;
   std::string host_path;
   bool writable = false;
@@ -81,7 +81,7 @@ struct VBoxHardware {
                                        // "bidirectional"
   bool clipboard_file_transfers = false;
   std::string drag_and_drop = "disabled";  // same values as clipboard
-  std::vector<SharedFolder> shared_folders;
+  std::vector<VBoxSharedFolder> shared_folders;
   Vrde vrde;
   std::vector<SerialPort> serial_ports;  // enabled ones only
   bool parallel_port = false;            // an enabled LPT port passing a host device
@@ -100,12 +100,13 @@ struct VBoxSnapshot {
   VBoxHardware hardware;
 };
 
-enum class VBoxSource { kMachineFile, kShowVmInfo };
+enum class VBoxSource { kMachineFile, kShowVmInfo, kScript };  // kScript: a bulkhead script
 
 struct VBoxMachine {
   std::string name;
   std::string uuid;
   std::string file;              // as the user named it
+  std::string os_type;           // "FreeBSD_64", "Ubuntu (64-bit)"; "" when not said
   VBoxSource source = VBoxSource::kMachineFile;
   std::string settings_version;  // "1.19-windows"; "" for showvminfo
   bool encrypted = false;        // a MachineEncrypted file: nothing inside can be read

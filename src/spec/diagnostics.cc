@@ -6,6 +6,8 @@
 #include "spec/diagnostics.h"
 
 #include <algorithm>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -38,13 +40,39 @@ std::string_view SourceLine(std::string_view text, int line) {
   return out;
 }
 
-// Spaces up to `column`, keeping tabs so the caret lines up however tabs are shown.
-std::string CaretLine(std::string_view line, int column) {
-  std::string out;
-  for (int i = 0; i + 1 < column; ++i) {
-    out += (static_cast<size_t>(i) < line.size() && line[i] == '\t') ? '\t' : ' ';
+// The length of the valid UTF-8 sequence at `text[i]`, or 0 when it is none.
+size_t Utf8Length(std::string_view text, size_t i) {
+  unsigned char c = static_cast<unsigned char>(text[i]);
+  size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
   }
-  return out + "^";
+  return n;
+}
+
+// A source line fit for a terminal: control bytes and bytes that are no UTF-8 become "\xNN";
+// the caret line below it stays aligned (tabs are kept in both, so they line up however shown).
+struct ShownLine {
+  std::string text;
+  std::string caret;
+};
+
+ShownLine Shown(std::string_view line, int column) {
+  ShownLine out;
+  for (size_t i = 0; i < line.size();) {
+    unsigned char c = static_cast<unsigned char>(line[i]);
+    size_t n = c >= 0x80 ? Utf8Length(line, i) : (c < 0x20 && c != '\t') || c == 0x7F ? 0 : 1;
+    std::string piece = n == 0 ? fmt::format("\\x{:02x}", c) : std::string(line.substr(i, n));
+    bool before_caret = static_cast<int>(i) + 1 < column;
+    if (before_caret) out.caret += c == '\t' ? "\t" : std::string(n <= 1 ? piece.size() : 1, ' ');
+    out.text += piece;
+    i += std::max<size_t>(n, 1);
+  }
+  if (column > 0) {
+    out.caret += std::string(std::max(0, column - 1 - static_cast<int>(line.size())), ' ') + "^";
+  }
+  return out;
 }
 
 std::string Where(const Diagnostic& d) {
@@ -99,15 +127,36 @@ std::string Diagnostics::Format(std::string_view source) const {
            std::tie(b->file, b->loc.line, b->loc.column);
   });
 
+  // A phase may reach one construct more than once (a chain inlined into several others):
+  // each diagnostic is shown once.
+  std::set<std::tuple<Severity, std::string, int, int, std::string, std::string>> seen;
+  std::erase_if(sorted, [&](const Diagnostic* d) {
+    return !seen.emplace(d->severity, d->file, d->loc.line, d->loc.column, d->path, d->message)
+                .second;
+  });
+
   std::string out;
   for (const Diagnostic* d : sorted) {
     out += fmt::format("{}: {}: {}\n", Where(*d), SeverityName(d->severity), d->message);
     if (source.empty() || d->loc.line == 0) continue;
-    std::string_view line = SourceLine(source, d->loc.line);
-    out += fmt::format("{}\n", line);
-    if (d->loc.column > 0) out += CaretLine(line, d->loc.column) + "\n";
+    ShownLine line = Shown(SourceLine(source, d->loc.line), d->loc.column);
+    out += line.text + "\n";
+    if (d->loc.column > 0) out += line.caret + "\n";
   }
   return out;
+}
+
+SourceLoc LocAt(std::string_view text, ptrdiff_t offset) {
+  SourceLoc loc{1, 1};
+  for (ptrdiff_t i = 0; i < offset && i < static_cast<ptrdiff_t>(text.size()); ++i) {
+    if (text[i] == '\n') {
+      ++loc.line;
+      loc.column = 1;
+    } else {
+      ++loc.column;
+    }
+  }
+  return loc;
 }
 
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {

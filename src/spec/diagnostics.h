@@ -6,6 +6,7 @@
 //              ^
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,9 @@ class Diagnostics {
  private:
   std::vector<Diagnostic> list_;
 };
+
+// The 1-based line and column of a byte offset into `text` (an XML parser's error offset).
+SourceLoc LocAt(std::string_view text, ptrdiff_t offset);
 
 // The closest candidate to `word` by edit distance, or "" when none is close enough to be a
 // plausible typo (distance at most max(1, word.size() / 3)).
