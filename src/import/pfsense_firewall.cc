@@ -121,20 +121,6 @@ std::optional<uint8_t> ProtocolNumber(const std::string& name) {
   return ProtoByName(name);
 }
 
-// The line and column of a byte offset, for parse errors.
-SourceLoc LocAt(const std::string& text, ptrdiff_t offset) {
-  SourceLoc loc{1, 1};
-  for (ptrdiff_t i = 0; i < offset && i < static_cast<ptrdiff_t>(text.size()); ++i) {
-    if (text[i] == '\n') {
-      ++loc.line;
-      loc.column = 1;
-    } else {
-      ++loc.column;
-    }
-  }
-  return loc;
-}
-
 bool HasErrorsSince(const Diagnostics& diags, size_t first) {
   const auto& list = diags.list();
   return std::any_of(list.begin() + first, list.end(),
@@ -319,6 +305,23 @@ void Reader::ReadAdminServices(Node root) {
     int ssh = ParseInt(Text(system.child("ssh").child("port")), 65535).value_or(22);
     fw_.admin_services = fw_.admin_services.Union(Ports(kProtoTcp, ssh, ssh));
   }
+}
+
+// The interface the internet is reached by: the default IPv4 gateway's, else "wan", else the
+// first interface with a gateway.
+std::string Reader::DefaultWan(Node root) const {
+  Node gateways = root.child("gateways");
+  std::string name = Text(gateways.child("defaultgw4"));
+  for (Node g : gateways.children("gateway_item")) {
+    if (!name.empty() && Text(g.child("name")) == name && FindIface(Text(g.child("interface")))) {
+      return Text(g.child("interface"));
+    }
+  }
+  if (FindIface("wan")) return "wan";
+  for (const Iface& i : ifaces_) {
+    if (i.outside) return i.key;
+  }
+  return "wan";
 }
 
 void Reader::PublishInterfaces() {
@@ -642,7 +645,7 @@ bool Reader::Read(const std::string& text) {
   ReadFilter(root);
   ReadNat(root);
   Assemble();
-  fw_.wan = "wan";
+  fw_.wan = DefaultWan(root);
   return !HasErrorsSince(diags_, first_diag);
 }
 

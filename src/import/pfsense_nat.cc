@@ -139,6 +139,7 @@ void Reader::ReadOneToOne(Node rule, const std::string& path) {
   Prefix out_prefix{out_addr->address, in_prefix->length};
   Redirect r;
   r.exclude = Flag(rule, "nobinat");
+  r.one_to_one = true;
   r.external = out_prefix.Network();
   r.target = in_prefix->Network();
   r.origin = Origin(path, RuleText(rule));

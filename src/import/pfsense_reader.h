@@ -113,6 +113,7 @@ class Reader {
   void ReadAliases(Node root);
   void ReadAdminServices(Node root);
   void PublishInterfaces();
+  std::string DefaultWan(Node root) const;
   bool IsOutside(Node n, Node root, const std::string& device) const;
 
   Addrs AliasAddrs(const std::string& name, const std::string& path, RuleNotes& notes,

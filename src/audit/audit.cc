@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+// The audit pipeline, as a list of passes: read the bulkhead file to compare with (its host
+// names seed the name table), the firewall's config.xml and the VirtualBox files; find the
+// firewall VM and tie its adapters to the firewall's interfaces; place every other VM behind
+// an interface; build the matrix; collect the findings of each part.
+
+#include "audit/audit.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "audit/expect.h"
+#include "audit/matrix_findings.h"
+#include "audit/rule_findings.h"
+#include "audit/vm_findings.h"
+#include "plan/plan.h"
+
+namespace bulkhead {
+namespace {
+
+// "intnet:dmz"; NAT, which has no network name, is just "nat".
+std::string SegmentOf(const VBoxAdapter& a) {
+  if (a.network.empty()) return AttachmentName(a.attachment);
+  return fmt::format("{}:{}", AttachmentName(a.attachment), a.network);
+}
+
+bool Plugged(const VBoxAdapter& a) {
+  return a.enabled && a.cable_connected && a.attachment != Attachment::kNone;
+}
+
+// Ties each firewall interface to the adapter its device is, and gives the interface that
+// adapter's MAC, so that the VBoxManage-style wiring and the matrix agree on it.
+void JoinInterfaces(AuditResult& r) {
+  const VBoxMachine* fw = r.vbox.FindMachine(r.firewall_vm);
+  if (!fw) return;
+  std::vector<GuestDevice> devices = FreeBsdDevices(fw->current);
+  for (FirewallInterface& i : r.firewall.interfaces) {
+    InterfaceJoin join{i.name, i.device, "", 0};
+    for (const GuestDevice& d : devices) {
+      if (d.device != i.device || !Plugged(*d.adapter)) continue;
+      join.segment = SegmentOf(*d.adapter);
+      join.slot = d.adapter->slot;
+      i.mac = d.adapter->mac;
+      i.slot = d.adapter->slot;
+    }
+    r.joins.push_back(join);
+  }
+}
+
+std::string InterfaceOnSegment(const AuditResult& r, const std::string& segment) {
+  for (const InterfaceJoin& j : r.joins) {
+    if (j.segment == segment && j.iface != r.firewall.wan) return j.iface;
+  }
+  return "";
+}
+
+AddrSet ReservedAddrs(const AuditResult& r, const std::string& iface, const std::string& mac) {
+  const FirewallInterface* fi = r.firewall.FindInterface(iface);
+  AddrSet out;
+  if (!fi) return out;
+  for (const DhcpReservation& res : r.firewall.reservations) {
+    if (res.mac != mac) continue;
+    for (const Prefix& p : fi->addresses) {
+      if (p.Network().Contains(res.address)) out = out.Union(AddrsOf(res.address));
+    }
+  }
+  return out;
+}
+
+// Every machine but the firewall VM, behind the interface on one of its networks, with the
+// adapters that lead around the firewall.
+void PlaceVms(AuditResult& r) {
+  for (const VBoxMachine& m : r.vbox.machines) {
+    if (m.name == r.firewall_vm) continue;
+    PlacedVm vm{m.name, "", {}, {}, {}};
+    for (const VBoxAdapter& a : m.current.adapters) {
+      if (!Plugged(a)) continue;
+      std::string segment = SegmentOf(a);
+      vm.segments.push_back(segment);
+      std::string iface = InterfaceOnSegment(r, segment);
+      if (!iface.empty()) {
+        if (vm.iface.empty()) vm.iface = iface;
+        if (iface == vm.iface) vm.addresses = vm.addresses.Union(ReservedAddrs(r, iface, a.mac));
+      } else if (a.attachment != Attachment::kIntnet) {
+        vm.bypasses.push_back(fmt::format("'{}' adapter {} is {} ('{}'): it bypasses the firewall",
+                                          m.name, a.slot, AttachmentName(a.attachment),
+                                          a.network));
+      }
+    }
+    r.vms.push_back(std::move(vm));
+  }
+}
+
+void KeepNotModelled(const Diagnostics& diags, AuditResult& r) {
+  for (const Diagnostic& d : diags.list()) {
+    if (d.severity != Severity::kError && d.message.find("not modelled") != std::string::npos) {
+      r.not_modelled.push_back(d);
+    }
+  }
+}
+
+}  // namespace
+
+bool Audit(const AuditOptions& opts, const Date& today, AuditResult& r, Diagnostics& diags) {
+  std::optional<ExpectedSetUp> expected;
+  if (!opts.expect.empty()) {
+    expected.emplace();
+    if (!ReadExpected(opts.expect, today, *expected, r.firewall.policy.names, diags)) {
+      return false;
+    }
+  }
+  bool ok = true;
+  if (!opts.pfsense.empty()) {
+    ok = ReadPfsenseFirewall(opts.pfsense, r.firewall, diags, Unmodelled::kUnknown) && ok;
+    r.has_firewall = true;
+  }
+  for (const std::string& path : opts.vbox) ok = ReadVBox(path, r.vbox, diags) && ok;
+  if (!ok) return false;
+  KeepNotModelled(diags, r);
+
+  std::string named = opts.firewall_vm;
+  if (named.empty() && expected) named = expected->spec.firewall.name;
+  r.firewall_vm = FindFirewallVm(r.vbox, named);
+  JoinInterfaces(r);
+  PlaceVms(r);
+  if (r.has_firewall || !r.vms.empty()) r.matrix = AuditMatrix(r.firewall, r.vms);
+
+  if (r.has_firewall) {
+    for (Finding& f : RuleFindings(r.firewall)) r.findings.push_back(std::move(f));
+    for (Finding& f : MatrixFindings(r.firewall, r.vms, r.matrix)) {
+      r.findings.push_back(std::move(f));
+    }
+  }
+  for (Finding& f : VmFindings(r.vbox, r.firewall_vm)) r.findings.push_back(std::move(f));
+  if (expected && r.has_firewall) {
+    r.expected = CompareWithExpected(*expected, r.firewall, r.vbox, r.firewall_vm, today);
+    for (Finding& f : ExpectFindings(*r.expected)) r.findings.push_back(std::move(f));
+  }
+  SortFindings(r.findings);
+  return true;
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text and JSON renderings of an audit. The text is for a person reading top to bottom: what
+// was read and how it was joined, then who reaches what, then what to fix first.
+
+#include "audit/audit_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "verify/report.h"
+
+namespace bulkhead {
+namespace {
+
+std::string Addresses(const std::vector<Prefix>& addresses) {
+  std::vector<std::string> parts;
+  for (const Prefix& p : addresses) parts.push_back(p.ToString());
+  return parts.empty() ? "no static address" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string Count(size_t n, const char* what) {
+  return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s");
+}
+
+// "3 machines, firewall VM 'pfsense', 2 host-only interfaces": what the VirtualBox files held.
+std::string VBoxSummary(const AuditResult& r) {
+  const VBoxInventory& v = r.vbox;
+  std::vector<std::string> parts = {Count(v.machines.size(), "machine")};
+  if (!v.machines.empty()) {
+    parts.push_back(r.firewall_vm.empty() ? "no firewall VM found"
+                                          : fmt::format("firewall VM '{}'", r.firewall_vm));
+  }
+  if (!v.registered.empty()) {
+    parts.push_back(Count(v.registered.size(), "machine file") + " registered");
+  }
+  if (!v.hostonly_interfaces.empty()) {
+    parts.push_back(Count(v.hostonly_interfaces.size(), "host-only interface"));
+  }
+  if (!v.nat_networks.empty()) parts.push_back(Count(v.nat_networks.size(), "NAT network"));
+  if (!v.dhcp_servers.empty()) parts.push_back(Count(v.dhcp_servers.size(), "DHCP server"));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string InterfacesText(const AuditResult& r) {
+  std::string out = "interfaces\n";
+  for (const FirewallInterface& i : r.firewall.interfaces) {
+    std::string joined;
+    for (const InterfaceJoin& j : r.joins) {
+      if (j.iface != i.name) continue;
+      joined = j.segment.empty() ? "  (no adapter of the firewall VM found)"
+                                 : fmt::format("  {} (adapter {})", j.segment, j.slot);
+    }
+    std::string label = i.descr.empty() ? i.name : fmt::format("{} ({})", i.name, i.descr);
+    out += fmt::format("  {:<18} {:<8} {}{}{}\n", label, i.device.empty() ? "-" : i.device,
+                       Addresses(i.addresses), i.name == r.firewall.wan ? ", the WAN" : "",
+                       joined);
+  }
+  return out;
+}
+
+std::string MachinesText(const AuditResult& r) {
+  if (r.vbox.machines.empty()) return "";
+  std::string out = "machines\n";
+  if (!r.firewall_vm.empty()) out += fmt::format("  {:<18} the firewall VM\n", r.firewall_vm);
+  for (const PlacedVm& vm : r.vms) {
+    std::string where = vm.iface.empty() ? "behind no firewall interface"
+                                         : fmt::format("behind '{}'", vm.iface);
+    std::string addr = vm.addresses.empty() ? "address not reserved"
+                                            : FormatAddrs(vm.addresses, &r.firewall.policy.names);
+    std::string segs = vm.segments.empty() ? "no network"
+                                           : fmt::format("{}", fmt::join(vm.segments, ", "));
+    out += fmt::format("  {:<18} {}, {}; {}\n", vm.name, where, addr, segs);
+  }
+  return out;
+}
+
+PacketSet OfFamily(const PacketSet& p, Family f) {
+  return p.Intersect(PacketSet::Of(AllAddrs(f), AllAddrs(f), AllServices()));
+}
+
+// Services by family where the families differ: "tcp 443" when IPv4 and IPv6 (or only IPv4)
+// pass alike, "ipv4 any; ipv6 tcp 443" when they do not.
+std::string FamilyServices(const PacketSet& p) {
+  PacketSet v4 = OfFamily(p, Family::kV4), v6 = OfFamily(p, Family::kV6);
+  std::string v4_text = ServicesText(v4.Services()), v6_text = ServicesText(v6.Services());
+  if (v6.empty() || (!v4.empty() && v6_text == v4_text)) return v4_text;
+  if (v4.empty()) return "ipv6 " + v6_text;
+  return fmt::format("ipv4 {}; ipv6 {}", v4_text, v6_text);
+}
+
+std::string MatrixText(const AuditResult& r) {
+  const Matrix& m = r.matrix;
+  std::string out = "reachability (connections that open; 'may' depends on something unknown)\n";
+  size_t width = 8;
+  for (const Endpoint& e : m.destinations) width = std::max(width, EndpointLabel(e).size());
+  for (size_t s = 0; s < m.sources.size(); ++s) {
+    out += EndpointLabel(m.sources[s]) + "\n";
+    bool any = false;
+    for (size_t d = 0; d < m.destinations.size(); ++d) {
+      const Cell& c = m.At(s, d);
+      std::string text = c.passed.empty() ? "" : FamilyServices(c.passed);
+      if (!c.unknown.empty()) {
+        text += fmt::format("{}may: {}", text.empty() ? "" : "; ", FamilyServices(c.unknown));
+      }
+      if (text.empty()) continue;
+      out += fmt::format("  -> {:<{}}  {}\n", EndpointLabel(m.destinations[d]), width, text);
+      any = true;
+    }
+    if (!any) out += "  (reaches nothing)\n";
+  }
+  return out;
+}
+
+std::string FindingsText(const std::vector<Finding>& findings) {
+  if (findings.empty()) return "findings: none\n";
+  std::map<Risk, int> counts;
+  for (const Finding& f : findings) ++counts[f.risk];
+  std::vector<std::string> parts;
+  for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
+    parts.push_back(fmt::format("{} {}", it->second, RiskName(it->first)));
+  }
+  std::string out = fmt::format("findings ({})\n", fmt::join(parts, ", "));
+  for (const Finding& f : findings) {
+    out += fmt::format("  {:<8} {}: {}: {}\n", RiskName(f.risk), f.kind, f.subject, f.message);
+    if (!f.where.empty()) out += fmt::format("           at {}\n", f.where);
+  }
+  return out;
+}
+
+std::string NotModelledText(const AuditResult& r) {
+  if (r.not_modelled.empty()) return "";
+  std::string out = "not modelled (verdicts they touch are shown as 'may')\n";
+  for (const Diagnostic& d : r.not_modelled) {
+    std::string where = d.path.empty() ? d.file : fmt::format("{}: {}", d.file, d.path);
+    out += fmt::format("  {}: {}\n", where, d.message);
+  }
+  return out;
+}
+
+nlohmann::json CellJson(const AuditResult& r, size_t s, size_t d) {
+  const Cell& c = r.matrix.At(s, d);
+  nlohmann::json rules = nlohmann::json::array();
+  for (const Reason& why : c.reasons) {
+    if (why.action != Action::kAccept) continue;
+    rules.push_back({{"where", why.origin.Where()}, {"rule", why.origin.text},
+                     {"services", ServicesText(why.packets.Services())}});
+  }
+  return {{"from", r.matrix.sources[s].name},
+          {"to", r.matrix.destinations[d].name},
+          {"services", c.passed.empty() ? "" : ServicesText(c.passed.Services())},
+          {"may", c.unknown.empty() ? "" : ServicesText(c.unknown.Services())},
+          {"unknown_why", c.unknown_why},
+          {"notes", c.notes},
+          {"rules", rules}};
+}
+
+nlohmann::json EndpointsJson(const std::vector<Endpoint>& list, const NameTable& names) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Endpoint& e : list) {
+    out.push_back({{"name", e.name},
+                   {"kind", EndpointKindName(e.kind)},
+                   {"interface", e.iface},
+                   {"addresses", e.addresses.empty() ? "" : FormatAddrs(e.addresses, &names)}});
+  }
+  return out;
+}
+
+}  // namespace
+
+bool FailsAt(const AuditResult& r, Risk fail_on) {
+  return std::any_of(r.findings.begin(), r.findings.end(),
+                     [&](const Finding& f) { return f.risk >= fail_on; });
+}
+
+std::string FormatAudit(const AuditResult& r, const AuditOptions& opts) {
+  std::string out;
+  if (r.has_firewall) {
+    out += fmt::format("firewall: {} ({} interfaces, {} filter rules written)\n", opts.pfsense,
+                       r.firewall.interfaces.size(), r.firewall.written_rules.size());
+  }
+  if (!opts.vbox.empty()) out += "virtualbox: " + VBoxSummary(r) + "\n";
+  out += "\n";
+  if (r.has_firewall) out += InterfacesText(r) + "\n";
+  std::string machines = MachinesText(r);
+  if (!machines.empty()) out += machines + "\n";
+  if (!r.matrix.sources.empty()) out += MatrixText(r) + "\n";
+  out += FindingsText(r.findings);
+  std::string unmodelled = NotModelledText(r);
+  if (!unmodelled.empty()) out += "\n" + unmodelled;
+  if (r.expected) {
+    out += fmt::format("\ncompared with {}: {} (the host's own row is not compared: its "
+                       "ruleset is not an input)\n",
+                       opts.expect, r.expected->Agree() ? "no difference" : "differences below");
+    out += FormatDifferences(*r.expected);
+  }
+  return out;
+}
+
+nlohmann::json AuditJson(const AuditResult& r, const AuditOptions& opts) {
+  nlohmann::json interfaces = nlohmann::json::array();
+  for (const FirewallInterface& i : r.firewall.interfaces) {
+    nlohmann::json j = {{"name", i.name},         {"descr", i.descr},
+                        {"device", i.device},     {"addresses", Addresses(i.addresses)},
+                        {"outside", i.outside},   {"wan", i.name == r.firewall.wan},
+                        {"segment", ""},          {"adapter", 0}};
+    for (const InterfaceJoin& join : r.joins) {
+      if (join.iface == i.name) j["segment"] = join.segment, j["adapter"] = join.slot;
+    }
+    interfaces.push_back(j);
+  }
+  nlohmann::json vms = nlohmann::json::array();
+  for (const PlacedVm& vm : r.vms) {
+    vms.push_back({{"name", vm.name}, {"interface", vm.iface},
+                   {"addresses", FormatAddrs(vm.addresses, &r.firewall.policy.names)},
+                   {"segments", vm.segments}, {"bypasses", vm.bypasses}});
+  }
+  nlohmann::json cells = nlohmann::json::array();
+  for (size_t s = 0; s < r.matrix.sources.size(); ++s) {
+    for (size_t d = 0; d < r.matrix.destinations.size(); ++d) {
+      const Cell& c = r.matrix.At(s, d);
+      if (!c.passed.empty() || !c.unknown.empty()) cells.push_back(CellJson(r, s, d));
+    }
+  }
+  nlohmann::json findings = nlohmann::json::array();
+  for (const Finding& f : r.findings) {
+    findings.push_back({{"risk", RiskName(f.risk)}, {"kind", f.kind}, {"subject", f.subject},
+                        {"message", f.message}, {"where", f.where}});
+  }
+  nlohmann::json unmodelled = nlohmann::json::array();
+  for (const Diagnostic& d : r.not_modelled) {
+    unmodelled.push_back({{"file", d.file}, {"path", d.path}, {"message", d.message}});
+  }
+  return {{"pfsense", opts.pfsense},
+          {"vbox", opts.vbox},
+          {"firewall_vm", r.firewall_vm},
+          {"interfaces", interfaces},
+          {"vms", vms},
+          {"sources", EndpointsJson(r.matrix.sources, r.firewall.policy.names)},
+          {"destinations", EndpointsJson(r.matrix.destinations, r.firewall.policy.names)},
+          {"matrix", cells},
+          {"findings", findings},
+          {"not_modelled", unmodelled},
+          {"expect", r.expected ? VerifyJson(*r.expected) : nlohmann::json(nullptr)}};
+}
+
+}  // namespace bulkhead

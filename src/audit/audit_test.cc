@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests of the audit as a whole: every file of the shared corpus is read and its report kept
+// as a golden file (regenerated with BULKHEAD_UPDATE_GOLDENS=1, and reviewed by hand); the
+// config.xml and VBoxManage script that render writes audit to the matrix verify proves; bad
+// input is an error with its element path; small configurations give the findings they should.
+
+#include "audit/audit.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "audit/audit_report.h"
+#include "plan/plan.h"
+#include "render/render.h"
+#include "util/atomic_file.h"
+
+namespace bulkhead {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const Date kToday{2026, 12, 1};
+
+fs::path SourceDir() { return fs::path(BULKHEAD_SOURCE_DIR); }
+fs::path Corpus() { return SourceDir().parent_path() / "shared" / "corpus"; }
+fs::path Goldens() { return SourceDir() / "tests" / "testdata" / "audit"; }
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void Spit(const fs::path& p, const std::string& text) {
+  std::ofstream out(p);
+  out << text;
+}
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// Every file of one corpus folder but its MANIFEST and README.
+std::vector<fs::path> CorpusFiles(const std::string& kind) {
+  std::vector<fs::path> out;
+  if (!fs::exists(Corpus() / kind)) return out;
+  for (const auto& e : fs::directory_iterator(Corpus() / kind)) {
+    std::string name = e.path().filename().string();
+    if (name != "MANIFEST.tsv" && name != "README.md") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The text report, with the corpus folder cut from paths so that goldens hold anywhere.
+std::string Report(const AuditOptions& opts, bool& ok, std::string& diagnostics) {
+  AuditResult r;
+  Diagnostics diags;
+  ok = Audit(opts, kToday, r, diags);
+  diagnostics = diags.Format();
+  std::string text = ok ? FormatAudit(r, opts) : "";
+  return Replace(text, (Corpus() / "").string(), "");
+}
+
+void CheckGolden(const std::string& name, const std::string& text) {
+  fs::path golden = Goldens() / (name + ".txt");
+  if (std::getenv("BULKHEAD_UPDATE_GOLDENS")) {
+    fs::create_directories(golden.parent_path());
+    Spit(golden, text);
+  }
+  ASSERT_TRUE(fs::exists(golden)) << golden << " is missing (BULKHEAD_UPDATE_GOLDENS=1)";
+  EXPECT_EQ(Slurp(golden), text) << "the report of " << name << " differs from " << golden;
+}
+
+TEST(AuditCorpus, EveryPfsenseConfigIsReadAndMatchesItsGolden) {
+  std::vector<fs::path> files = CorpusFiles("pfsense");
+  if (files.empty()) GTEST_SKIP() << "no corpus at " << Corpus();
+  for (const fs::path& f : files) {
+    SCOPED_TRACE(f.filename().string());
+    AuditOptions opts;
+    opts.pfsense = f.string();
+    bool ok = false;
+    std::string diags;
+    std::string text = Report(opts, ok, diags);
+    ASSERT_TRUE(ok) << diags;
+    EXPECT_THAT(text, HasSubstr("reachability"));
+    CheckGolden("pfsense/" + f.stem().string(), text);
+  }
+}
+
+TEST(AuditCorpus, EveryVirtualBoxFileIsReadAndMatchesItsGolden) {
+  std::vector<fs::path> files = CorpusFiles("vbox");
+  if (files.empty()) GTEST_SKIP() << "no corpus at " << Corpus();
+  for (const fs::path& f : files) {
+    SCOPED_TRACE(f.filename().string());
+    AuditOptions opts;
+    opts.vbox = {f.string()};
+    bool ok = false;
+    std::string diags;
+    std::string text = Report(opts, ok, diags);
+    ASSERT_TRUE(ok) << diags;
+    CheckGolden("vbox/" + f.filename().string(), text);
+  }
+}
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "bulkhead-audit-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes the artifacts of `render` for the example under dir_/<folder>.
+  void Render(const Spec& spec, const Plan& plan, const std::string& folder,
+              Artifacts (*render)(const Spec&, const Plan&, const Date&)) {
+    for (const Artifact& a : render(spec, plan, kToday)) {
+      ASSERT_EQ(WriteFileAtomically((dir_ / folder / a.path).string(), a.content), "");
+    }
+  }
+
+  // A pfSense config with `body` inside <pfsense>: LAN 192.168.1.1/24 on em1, OPT1
+  // 10.0.5.1/24 on em2, WAN by DHCP on em0.
+  fs::path Config(const std::string& body, bool ipv6 = false) {
+    std::string xml = R"(<?xml version="1.0"?>
+<pfsense>
+  <version>23.3</version>
+)" + std::string(ipv6 ? "  <system><ipv6allow/></system>\n" : "") + R"(  <interfaces>
+    <wan><enable/><if>em0</if><ipaddr>dhcp</ipaddr><gateway>WANGW</gateway></wan>
+    <lan><enable/><if>em1</if><ipaddr>192.168.1.1</ipaddr><subnet>24</subnet></lan>
+    <opt1><enable/><descr>DMZ</descr><if>em2</if><ipaddr>10.0.5.1</ipaddr><subnet>24</subnet></opt1>
+  </interfaces>
+)" + body + "\n</pfsense>\n";
+    fs::path p = dir_ / "config.xml";
+    Spit(p, xml);
+    return p;
+  }
+
+  AuditResult Run(const AuditOptions& opts) {
+    AuditResult r;
+    Diagnostics diags;
+    EXPECT_TRUE(Audit(opts, kToday, r, diags)) << diags.Format();
+    return r;
+  }
+
+  static const Finding* Find(const AuditResult& r, const std::string& kind) {
+    for (const Finding& f : r.findings) {
+      if (f.kind == kind) return &f;
+    }
+    return nullptr;
+  }
+
+  fs::path dir_;
+};
+
+// The round trip: what render writes, audited against the file it came from, is exactly what
+// the file declares, and the audit's own matrix agrees with verify's between the VMs.
+TEST_F(AuditTest, RenderedSetUpAuditsToTheDeclaredMatrix) {
+  std::string example = (SourceDir() / "examples" / "workstation.toml").string();
+  Spec spec;
+  Plan plan;
+  Diagnostics diags;
+  ASSERT_TRUE(ReadSpec(example, spec, diags, kToday) && MakePlan(spec, plan, diags));
+  Render(spec, plan, "pfsense", RenderPfsense);
+  Render(spec, plan, "vboxmanage", RenderVBoxManage);
+
+  AuditOptions opts;
+  opts.pfsense = (dir_ / "pfsense" / "config.xml").string();
+  opts.vbox = {(dir_ / "vboxmanage" / "create.sh").string()};
+  opts.expect = example;
+  AuditResult r = Run(opts);
+  EXPECT_EQ(r.firewall_vm, spec.firewall.name);
+  ASSERT_TRUE(r.expected.has_value());
+  EXPECT_TRUE(r.expected->differences.empty()) << FormatAudit(r, opts);
+  EXPECT_TRUE(r.expected->settings.empty()) << FormatAudit(r, opts);
+
+  const Matrix& verified = r.expected->observed;
+  auto index = [](const std::vector<Endpoint>& list, const std::string& name, EndpointKind k) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list[i].name == name && list[i].kind == k) return i;
+    }
+    return list.size();
+  };
+  int compared = 0;
+  for (size_t s = 0; s < verified.sources.size(); ++s) {
+    if (verified.sources[s].kind != EndpointKind::kVm) continue;
+    size_t as = index(r.matrix.sources, verified.sources[s].name, EndpointKind::kVm);
+    if (as == r.matrix.sources.size()) continue;  // offline: no adapter, no row
+    for (size_t d = 0; d < verified.destinations.size(); ++d) {
+      if (verified.destinations[d].kind != EndpointKind::kVm) continue;
+      size_t ad = index(r.matrix.destinations, verified.destinations[d].name, EndpointKind::kVm);
+      if (ad == r.matrix.destinations.size()) continue;
+      SCOPED_TRACE(verified.sources[s].name + " -> " + verified.destinations[d].name);
+      EXPECT_TRUE(r.matrix.At(as, ad).passed.Equals(verified.At(s, d).passed));
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 10);
+}
+
+TEST_F(AuditTest, TruncatedConfigIsAnErrorWithItsPlace) {
+  fs::path p = Config("<filter><rule><type>pass</type>");
+  std::string text = Slurp(p);
+  Spit(p, text.substr(0, text.find("</pfsense>")));
+  AuditOptions opts;
+  opts.pfsense = p.string();
+  AuditResult r;
+  Diagnostics diags;
+  EXPECT_FALSE(Audit(opts, kToday, r, diags));
+  EXPECT_THAT(diags.Format(), HasSubstr(p.string()));
+  EXPECT_THAT(diags.Format(), HasSubstr("error"));
+}
+
+TEST_F(AuditTest, UnknownElementsAreSkipped) {
+  AuditOptions opts;
+  opts.pfsense = Config("<wonders><spell>42</spell></wonders>").string();
+  AuditResult r = Run(opts);
+  EXPECT_FALSE(r.matrix.sources.empty());
+}
+
+TEST_F(AuditTest, RuleAfterOneThatTakesAllItsPacketsIsShadowed) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>pass</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><any/></destination>
+      <descr>all out</descr></rule>
+    <rule><type>block</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <protocol>tcp</protocol><source><any/></source><destination><any/><port>25</port>
+      </destination><descr>no mail</descr></rule>
+  </filter>)").string();
+  AuditResult r = Run(opts);
+  const Finding* f = Find(r, "rule-shadowed");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_THAT(f->subject, HasSubstr("no mail"));
+  EXPECT_THAT(f->message, HasSubstr("all out"));
+}
+
+TEST_F(AuditTest, AdminInterfaceOpenToAVmNetworkIsHigh) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>pass</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <source><network>opt1</network></source><destination><any/></destination>
+      <descr>all out</descr></rule>
+  </filter>)").string();
+  AuditResult r = Run(opts);
+  const Finding* f = Find(r, "admin-reachable");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_EQ(f->risk, Risk::kHigh);
+  EXPECT_THAT(f->subject, HasSubstr("opt1"));
+  EXPECT_THAT(f->message, HasSubstr("tcp 443"));
+  EXPECT_TRUE(FailsAt(r, Risk::kHigh));
+}
+
+TEST_F(AuditTest, Ipv6PassingWhereOnlyIpv4IsBlockedIsFound) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>block</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><network>lan</network></destination>
+      <descr>keep off the LAN</descr></rule>
+    <rule><type>pass</type><interface>opt1</interface><ipprotocol>inet46</ipprotocol>
+      <source><any/></source><destination><any/></destination>
+      <descr>the rest</descr></rule>
+  </filter>)", true).string();
+  AuditResult r = Run(opts);
+  const Finding* f = Find(r, "ipv6-unfiltered");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_THAT(f->subject, HasSubstr("opt1"));
+  EXPECT_THAT(f->message, HasSubstr("filter/rule[2]"));
+
+  // Blocking IPv6 too, the user has filtered both families: nothing to report.
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>block</type><interface>opt1</interface><ipprotocol>inet46</ipprotocol>
+      <source><any/></source><destination><network>lan</network></destination>
+      <descr>keep off the LAN</descr></rule>
+    <rule><type>pass</type><interface>opt1</interface><ipprotocol>inet46</ipprotocol>
+      <source><any/></source><destination><any/></destination><descr>the rest</descr></rule>
+  </filter>)", true).string();
+  r = Run(opts);
+  EXPECT_EQ(Find(r, "ipv6-unfiltered"), nullptr) << FormatAudit(r, opts);
+}
+
+TEST_F(AuditTest, ScheduledRuleMakesItsVerdictsUnknown) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>pass</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <protocol>tcp</protocol><source><any/></source>
+      <destination><any/><port>22</port></destination>
+      <sched>office</sched><descr>ssh by day</descr></rule>
+  </filter>)").string();
+  AuditResult r = Run(opts);
+  bool any_unknown = false;
+  for (const auto& row : r.matrix.cells) {
+    for (const Cell& c : row) any_unknown = any_unknown || !c.unknown.empty();
+  }
+  EXPECT_TRUE(any_unknown) << FormatAudit(r, opts);
+  EXPECT_NE(Find(r, "verdict-unknown"), nullptr);
+  EXPECT_THAT(FormatAudit(r, opts), HasSubstr("may: tcp 22"));
+}
+
+}  // namespace
+}  // namespace bulkhead

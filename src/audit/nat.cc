@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// Destination rewrites and outbound NAT coverage, as packet-set arithmetic: a rewrite moves
+// address and port ranges whole, so it stays exact however large the set it applies to.
+
+#include "audit/nat.h"
+
+#include <algorithm>
+
+namespace bulkhead {
+namespace {
+
+// Real addresses moved so that `from` lands on `to`.
+AddrSet ShiftAddrs(const AddrSet& s, uint128 from, uint128 to) {
+  AddrSet::Ranges out;
+  for (const auto& r : s.ranges()) {
+    out.push_back({{r.first.space, r.first.value - from + to},
+                   {r.last.space, r.last.value - from + to}});
+  }
+  return AddrSet::FromRanges(std::move(out));
+}
+
+// TCP, UDP and SCTP destination ports moved by `shift`; what would leave 0..65535 is cut.
+ServiceSet ShiftPorts(const ServiceSet& s, int shift) {
+  if (shift == 0) return s;
+  ServiceSet::Ranges out;
+  for (const auto& r : s.ranges()) {
+    uint32_t proto = r.first >> 16;
+    bool ported = proto == kProtoTcp || proto == kProtoUdp || proto == 132;
+    if (!ported || (r.last >> 16) != proto) {
+      out.push_back(r);
+      continue;
+    }
+    int lo = int(r.first & 0xffff) + shift, hi = int(r.last & 0xffff) + shift;
+    lo = std::max(lo, 0), hi = std::min(hi, 65535);
+    if (lo <= hi) out.push_back({proto << 16 | uint32_t(lo), proto << 16 | uint32_t(hi)});
+  }
+  return ServiceSet::FromRanges(std::move(out));
+}
+
+}  // namespace
+
+PacketSet RewriteDestinations(const Redirect& r, const PacketSet& matched) {
+  PacketSet out;
+  for (const Cube& c : matched.cubes()) {
+    AddrSet dst = r.one_to_one
+                      ? ShiftAddrs(c.dst.Intersect(AddrsOf(r.external)), r.external.First().value,
+                                   r.target.First().value)
+                      : AddrsOf(r.target.address);
+    out = out.Union(PacketSet::Of(c.src, dst, ShiftPorts(c.svc, r.port_shift)));
+  }
+  return out;
+}
+
+std::string InterfaceHolding(const FirewallView& fw, const AddrSet& addresses) {
+  for (const FirewallInterface& i : fw.interfaces) {
+    for (const Prefix& p : i.addresses) {
+      if (AddrsOf(p.Network()).Intersects(addresses)) return i.name;
+    }
+  }
+  return "";
+}
+
+// First match: a "no nat" rule decides as well as a translating one.
+PacketSet Untranslated(const FirewallView& fw, const std::string& oif, const PacketSet& packets) {
+  PacketSet remaining = packets;
+  PacketSet untranslated;
+  for (const SourceNat& s : fw.source_nat) {
+    if (remaining.empty()) break;
+    if (!s.oif.Matches(oif)) continue;
+    PacketSet taken = remaining.SplitOff(s.match);
+    if (!s.translate) untranslated = untranslated.Union(taken);
+  }
+  return untranslated.Union(remaining);
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+// NAT as the audit needs it: what a port forward or 1:1 NAT makes of the packets it takes, and
+// which packets leave for the internet without outbound NAT (their replies cannot come back to
+// a private address).
+#pragma once
+
+#include <string>
+
+#include "import/artifacts.h"
+
+namespace bulkhead {
+
+// The packets a rewrite makes of `matched`: the target as destination (for 1:1 NAT, the same
+// offset in the target prefix), TCP, UDP and SCTP ports moved by its shift.
+PacketSet RewriteDestinations(const Redirect& r, const PacketSet& matched);
+
+// The interface whose static network holds some of `addresses`, or "" when none does.
+std::string InterfaceHolding(const FirewallView& fw, const AddrSet& addresses);
+
+// The part of `packets`, leaving by `oif`, that no outbound NAT rule translates.
+PacketSet Untranslated(const FirewallView& fw, const std::string& oif, const PacketSet& packets);
+
+}  // namespace bulkhead
