@@ -9,6 +9,7 @@
 #include <cctype>
 
 #include "import/pfsense_reader.h"
+#include "import/xml_error.h"
 #include "util/atomic_file.h"
 
 namespace bulkhead {
@@ -620,9 +621,7 @@ bool Reader::Read(const std::string& text) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_string(text.c_str());
   if (!parsed) {
-    std::string why = parsed.description();
-    why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
-    diags_.Error(file_, LocAt(text, parsed.offset), fmt::format("malformed XML ({})", why));
+    MalformedXml(file_, text, doc, parsed, diags_);
     return false;
   }
   Node root = doc.child("pfsense");

@@ -399,7 +399,7 @@ TEST(PfsenseReader, MalformedXmlNamesItsPosition) {
   const Diagnostic& d = r.diags.list()[0];
   EXPECT_EQ(d.loc.line, 3);
   EXPECT_EQ(d.loc.column, 19);  // pugixml stops inside the closing tag
-  EXPECT_EQ(d.message, "malformed XML (start-end tags mismatch)");
+  EXPECT_EQ(d.message, "malformed XML (start-end tags mismatch) in 'pfsense/filter/rule'");
 
   Read other = ReadConfig("<opnsens/>");
   ASSERT_EQ(other.diags.list().size(), 1u);

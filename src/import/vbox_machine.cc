@@ -19,6 +19,7 @@
 #include <set>
 #include <string_view>
 
+#include "import/xml_error.h"
 #include "util/atomic_file.h"
 
 namespace bulkhead {
@@ -148,19 +149,6 @@ bool BoolAttr(Node n, const char* name, bool fallback) {
 
 std::string Keyed(std::string_view element, std::string_view key, std::string_view value) {
   return fmt::format("{}[{}='{}']", element, key, value);
-}
-
-// The path of the element a parser stopped in: the last element it opened, at any depth.
-std::string LastOpenPath(const pugi::xml_document& doc) {
-  std::string path;
-  Node n = doc.last_child();
-  while (n) {
-    while (n && n.type() != pugi::node_element) n = n.previous_sibling();
-    if (!n) break;
-    path += (path.empty() ? "" : "/") + std::string(LocalName(n));
-    n = n.last_child();
-  }
-  return path;
 }
 
 // A NAT or NAT network port forward; proto is 1 for TCP, 0 for UDP.
@@ -1002,14 +990,7 @@ void Reader::ReadFile(const std::string& path, bool walking) {
 void Reader::ReadXml(const std::string& path, const std::string& text, bool walking) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
-  if (!parsed) {
-    std::string why = Lower(parsed.description());
-    std::string where = LastOpenPath(doc);
-    diags_.Error(path, LocAt(text, parsed.offset),
-                 where.empty() ? fmt::format("malformed XML ({})", why)
-                               : fmt::format("malformed XML ({}) in '{}'", why, where));
-    return;
-  }
+  if (!parsed) return MalformedXml(path, text, doc, parsed, diags_);
   Node root = doc.document_element();
   if (LocalName(root) == "VirtualBox" && Child(root, "Global")) {
     return ReadGlobal(path, Child(root, "Global"));
