@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // `lab up` and `lab down`: render into the state folder, run the layout's commands, load the
-// rendered rulesets unchanged, and put host names' lab addresses into the DNS-filled nft sets
-// the way dnsmasq would after resolving them. `down` finds everything again by name alone.
+// rendered rulesets unchanged (user and group names this machine lacks resolved in nft's own
+// mount namespace), put host names' lab addresses into the DNS-filled nft sets as dnsmasq
+// would, and mark the lab complete last. `down` finds everything again by name alone.
 #include "lab/lab.h"
 
 #include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
 
 #include <filesystem>
+#include <iterator>
+#include <set>
 #include <sstream>
 
 #include "lab/netns.h"
@@ -17,6 +22,11 @@ namespace bulkhead {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Ids given to socket owners this machine lacks: far above any a distribution hands out.
+constexpr unsigned kFirstLabOwnerId = 2000000000;
+
+std::string CompleteFile(const LabLayout& l) { return l.state_dir + "/" + kLabCompleteFile; }
 
 std::string WriteArtifacts(const std::string& dir, const Artifacts& files) {
   for (const Artifact& a : files) {
@@ -83,12 +93,90 @@ std::string FillDnsSets(const LabLayout& l, std::string& log) {
   return "";
 }
 
-std::string LoadRulesets(const LabLayout& l) {
-  std::string err = Run(
-      fmt::format("ip netns exec {} nft -f {}/nftables/nftables.conf", l.firewall_ns, l.state_dir));
-  if (err.empty()) {
-    err = Run(fmt::format("ip netns exec {} nft -f {}/host/nftables.conf", l.host_ns, l.state_dir));
+// A user (`meta skuid`) or group (`meta skgid`) a ruleset matches sockets by.
+struct SocketOwner {
+  bool user = true;
+  std::string name;
+  auto operator<=>(const SocketOwner&) const = default;
+};
+
+std::string Unquoted(std::string word) {
+  std::erase_if(word, [](char c) { return c == '"' || c == ','; });
+  return word;
+}
+
+bool Exists(const SocketOwner& o) {
+  if (o.name.find_first_not_of("0123456789") == std::string::npos) return true;  // an id
+  return o.user ? ::getpwnam(o.name.c_str()) != nullptr : ::getgrnam(o.name.c_str()) != nullptr;
+}
+
+// The socket owners `conf` names that this machine has no user or group for: nft resolves
+// names itself, from /etc/passwd and /etc/group, and refuses the whole file over one.
+std::set<SocketOwner> MissingOwners(const std::string& conf) {
+  std::set<SocketOwner> out;
+  std::istringstream in(conf);
+  std::vector<std::string> words{std::istream_iterator<std::string>(in), {}};
+  for (size_t i = 0; i + 1 < words.size(); ++i) {
+    if (words[i] != "skuid" && words[i] != "skgid") continue;
+    size_t v = i + 1 + (words[i + 1] == "!=");
+    bool set = v < words.size() && words[v] == "{";  // skuid { "a", "b" }
+    for (v += set; v < words.size() && words[v] != "}"; ++v) {
+      SocketOwner o{words[i] == "skuid", Unquoted(words[v])};
+      if (!o.name.empty() && !Exists(o)) out.insert(o);
+      if (!set) break;
+    }
   }
+  return out;
+}
+
+bool IdTaken(unsigned id) { return ::getpwuid(id) != nullptr || ::getgrgid(id) != nullptr; }
+
+// Copies of this machine's /etc/passwd and /etc/group with the missing owners added at ids no
+// user or group has, written under the state folder for nft to read instead.
+std::string WriteOwnerFiles(const LabLayout& l, const std::string& what,
+                            const std::set<SocketOwner>& missing, std::string& log) {
+  std::string passwd, group;
+  if (!ReadWholeFile("/etc/passwd", passwd) || !ReadWholeFile("/etc/group", group)) {
+    return "cannot read /etc/passwd and /etc/group";
+  }
+  unsigned id = kFirstLabOwnerId;
+  for (const SocketOwner& o : missing) {
+    while (IdTaken(id)) ++id;
+    if (o.user) {
+      passwd += fmt::format("{}:x:{}:{}:bulkhead lab:/:/usr/sbin/nologin\n", o.name, id, id);
+    } else {
+      group += fmt::format("{}:x:{}:\n", o.name, id);
+    }
+    log += fmt::format(
+        "{}: {} '{}' does not exist on this machine; nft reads it as id {} in the lab, "
+        "which no process of the lab runs as\n",
+        what, o.user ? "user" : "group", o.name, id++);
+  }
+  std::string err = WriteFileAtomically(l.state_dir + "/lab/passwd", passwd);
+  if (err.empty()) err = WriteFileAtomically(l.state_dir + "/lab/group", group);
+  return err;
+}
+
+// Loads the ruleset `file` of the state folder into `ns` unchanged. Missing socket owners are
+// given ids in a mount namespace of nft's own, where the copies are bound over /etc/passwd and
+// /etc/group: the machine's files are never touched.
+std::string LoadRuleset(const LabLayout& l, const std::string& ns, const std::string& file,
+                        std::string& log) {
+  std::string path = l.state_dir + "/" + file, conf;
+  if (!ReadWholeFile(path, conf)) return fmt::format("cannot read '{}'", path);
+  std::set<SocketOwner> missing = MissingOwners(conf);
+  if (missing.empty()) return Run(fmt::format("ip netns exec {} nft -f {}", ns, path));
+  std::string err = WriteOwnerFiles(l, file, missing, log);
+  if (!err.empty()) return err;
+  return Run(fmt::format(
+      "ip netns exec {0} unshare --mount --propagation private sh -c 'mount --bind "
+      "{1}/lab/passwd /etc/passwd && mount --bind {1}/lab/group /etc/group && exec nft -f {2}'",
+      ns, l.state_dir, path));
+}
+
+std::string LoadRulesets(const LabLayout& l, std::string& log) {
+  std::string err = LoadRuleset(l, l.firewall_ns, "nftables/nftables.conf", log);
+  if (err.empty()) err = LoadRuleset(l, l.host_ns, "host/nftables.conf", log);
   return err;
 }
 
@@ -107,7 +195,7 @@ std::string Build(const LabLayout& l, std::string& log) {
 }  // namespace
 
 std::string LabLoadRulesets(const LabLayout& l, std::string& log) {
-  std::string err = LoadRulesets(l);
+  std::string err = LoadRulesets(l, log);
   if (!err.empty()) return err;
   log += fmt::format(
       "loaded {0}/nftables/nftables.conf into '{1}' and {0}/host/nftables.conf "
@@ -124,8 +212,23 @@ std::string LabUp(const Spec& spec, const Plan& plan, const Date& today, const L
   LabDown(layout.name);
   std::string err = RenderState(spec, plan, today, layout.state_dir);
   if (err.empty()) err = Build(layout, log);
+  // Last, and atomic: a lab whose `up` was interrupted anywhere before has no such file.
+  if (err.empty()) {
+    err = WriteFileAtomically(CompleteFile(layout), fmt::format("{}\n", spec.file));
+  }
   if (!err.empty()) LabDown(layout.name);
   return err;
+}
+
+std::string LabReady(const LabLayout& l) {
+  if (!fs::exists(l.state_dir)) {
+    return fmt::format("lab '{}' is not up (run 'bulkhead lab up FILE --name {}')", l.name, l.name);
+  }
+  if (fs::exists(CompleteFile(l))) return "";
+  return fmt::format(
+      "lab '{}' is incomplete: its 'lab up' did not finish (run 'bulkhead lab up FILE --name "
+      "{}' again)",
+      l.name, l.name);
 }
 
 std::vector<std::string> LabDown(const std::string& name) {

@@ -21,6 +21,10 @@ namespace bulkhead {
 
 inline constexpr const char* kLabStateRoot = "/run/bulkhead-lab";
 inline constexpr const char* kLabPrefix = "bhl-";
+// In the state folder: written, atomically, as the very last step of a `lab up` that finished.
+inline constexpr const char* kLabCompleteFile = "up-complete";
+// What the lab's own diagnostics name as their place: they concern no file of the user's.
+inline constexpr const char* kLabDiagnosticsFile = "bulkhead";
 
 // Lab names are 1 to 8 of [a-z0-9], so that "bhl-<lab>-" prefixes never overlap.
 bool ValidLabName(const std::string& name);
@@ -32,7 +36,8 @@ struct LabHostName {
 };
 
 // Where the lab puts things. Pure: computed from the spec and plan alone. The planned networks
-// are IPv4; the lab adds IPv6 only to show that none passes where verify says it does not.
+// are IPv4; the lab adds IPv6 sources, routes and permanent neighbour entries, so that IPv6
+// passes exactly where the firewall's ruleset lets it and probes show where that is.
 struct LabLayout {
   std::string name;       // "lab"
   std::string state_dir;  // "/run/bulkhead-lab/lab": the rendered artifacts
@@ -56,13 +61,19 @@ LabLayout MakeLabLayout(const Spec& spec, const Plan& plan, const std::string& n
 std::optional<IpAddress> LabEntryAddress(const Prefix& prefix);
 
 // Builds the lab: renders into the state folder, creates and wires the namespaces, loads both
-// rulesets and fills the DNS sets. An existing lab of that name is torn down first. Returns ""
-// or an error; `log` gets one line per step a user wants to know about.
+// rulesets, fills the DNS sets, and last writes kLabCompleteFile. An existing lab of that name
+// is torn down first. Returns "" or an error; `log` gets one line per step a user wants to know.
 std::string LabUp(const Spec& spec, const Plan& plan, const Date& today, const LabLayout& layout,
                   std::string& log);
 
+// "" when the lab is up and its `lab up` finished; otherwise why not, telling what to run
+// ("lab 'two' is not up (run 'bulkhead lab up FILE --name two')").
+std::string LabReady(const LabLayout& layout);
+
 // Loads the state folder's two rulesets into the firewall and host namespaces again (after
-// editing them by hand, say) and refills the DNS sets. Returns "" or an error.
+// editing them by hand, say) and refills the DNS sets. User and group names the rulesets match
+// sockets by (`meta skuid "bulkhead-fw"`) that this machine lacks are resolved to unused ids
+// while nft reads them; no lab process runs as those. Returns "" or an error.
 std::string LabLoadRulesets(const LabLayout& layout, std::string& log);
 
 // Deletes the namespaces of lab `name` ("" for every lab) and their state folders. Deleting a
@@ -90,8 +101,10 @@ struct LabProbeResult {
 };
 
 // Reads verify's prediction from the lab's state folder, then probes every source against
-// every destination column on the ports the spec's rules mention, the admin and DNS ports and
-// one port no rule names. `progress` is called with a line per source.
+// every destination column on the ports the spec's rules mention and the closed ports beside
+// them, the admin and DNS ports, one port no rule names, and the edges of what verify lets
+// through. Fails, with a diagnostic, on a lab that is not up or whose `up` did not finish.
+// `progress` is called with a line per batch of probes.
 [[nodiscard]] bool ProbeLab(const Spec& spec, const Plan& plan, const LabLayout& layout,
                             const Date& today, LabProbeResult& result, Diagnostics& diags,
                             const std::function<void(const std::string&)>& progress);

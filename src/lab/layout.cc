@@ -18,7 +18,8 @@ constexpr const char* kSysctlFile = "sysctl.d/90-bulkhead.conf";
 // IPv6 in the lab: sources take addresses from kV6SourcePrefix (network i gets
 // fd00:b4:0:i::/64, the host-only network fd00:b4:0:ffff::/64) so that the firewall would
 // forward their packets if its ruleset let them; its own interfaces hold only link-local
-// addresses (kFirewallLinkLocal), which the rendered files never mention.
+// addresses (kFirewallLinkLocal), which the rendered files never mention. Both ends of every
+// IPv6 hop know each other's MAC address beforehand (AddNeighbour).
 constexpr const char* kV6SourcePrefix = "fd00:b4::/48";
 constexpr const char* kFirewallLinkLocal = "fe80::1";
 constexpr const char* kUplinkLinkLocal = "fe80::2";
@@ -61,12 +62,24 @@ void AddHostNames(const Spec& spec, LabLayout& l) {
   l.elsewhere_v6 = FreeAddress(spec, *Prefix::Parse("2001:db8:ffff::/112"), last_v6);
 }
 
+// A fixed, locally administered MAC address, so that the layout can name neighbours before any
+// link exists: `kind` is the side, `link` the network and `host` the end.
+enum class MacKind : uint8_t { kFirewall = 1, kSource = 2, kWan = 3 };
+
+std::string Mac(MacKind kind, uint64_t link, uint64_t host) {
+  return fmt::format("02:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", static_cast<int>(kind),
+                     (link >> 8) & 0xff, link & 0xff, (host >> 8) & 0xff, host & 0xff);
+}
+
+std::string MacOption(const std::string& mac) { return mac.empty() ? "" : " address " + mac; }
+
 // A veth pair made from inside `ns_a`, its other end moved straight into `ns_b`: nothing is
-// ever created in the machine's own namespace.
+// ever created in the machine's own namespace. Ends given a MAC address keep it from the start.
 void AddVeth(LabLayout& l, const std::string& ns_a, const std::string& if_a,
-             const std::string& ns_b, const std::string& if_b) {
-  l.commands.push_back(
-      fmt::format("ip -n {} link add {} type veth peer name {} netns {}", ns_a, if_a, if_b, ns_b));
+             const std::string& ns_b, const std::string& if_b, const std::string& mac_a = "",
+             const std::string& mac_b = "") {
+  l.commands.push_back(fmt::format("ip -n {} link add {}{} type veth peer name {}{} netns {}", ns_a,
+                                   if_a, MacOption(mac_a), if_b, MacOption(mac_b), ns_b));
   l.commands.push_back(fmt::format("ip -n {} link set {} up", ns_a, if_a));
   l.commands.push_back(fmt::format("ip -n {} link set {} up", ns_b, if_b));
 }
@@ -88,17 +101,31 @@ Prefix V6Subnet(uint64_t subnet) {
   return p;
 }
 
-// A source's IPv6 address (no DAD: the lab has no time to wait) and its default route via
-// the firewall's link-local address on that link.
-void AddV6Source(LabLayout& l, const std::string& ns, const std::string& iface,
-                 const IpAddress& a) {
+// A neighbour entry that never expires and is never asked for: the rendered ruleset drops all
+// IPv6 to the firewall itself, neighbour discovery included, so without these no IPv6 packet
+// could ever be forwarded, whatever the forward chain says.
+void AddNeighbour(LabLayout& l, const std::string& ns, const std::string& iface,
+                  const std::string& address, const std::string& mac) {
+  l.commands.push_back(fmt::format("ip -n {} -6 neigh add {} lladdr {} dev {} nud permanent", ns,
+                                   address, mac, iface));
+}
+
+// A source's IPv6 address (no DAD: the lab has no time to wait), its default route via the
+// firewall's link-local address on `subnet`'s link (`fw_iface` on the firewall's side), and
+// both ends' neighbour entries. The source's link has MAC Mac(MacKind::kSource, subnet, host).
+void AddV6Source(LabLayout& l, const std::string& ns, const std::string& iface, uint64_t subnet,
+                 uint64_t host, const std::string& fw_iface) {
+  IpAddress a = V6Subnet(subnet).Nth(host);
   l.v6_sources[ns] = a;
   AddAddress(l, ns, iface, fmt::format("{}/64 nodad", a.ToString()));
   l.commands.push_back(
       fmt::format("ip -n {} -6 route add default via {} dev {}", ns, kFirewallLinkLocal, iface));
+  AddNeighbour(l, ns, iface, kFirewallLinkLocal, Mac(MacKind::kFirewall, subnet, 0));
+  AddNeighbour(l, l.firewall_ns, fw_iface, a.ToString(), Mac(MacKind::kSource, subnet, host));
 }
 
 // The firewall side of an IPv6 link: a link-local address and an on-link route to the sources.
+// Its link has MAC Mac(MacKind::kFirewall, subnet, 0).
 void AddV6FirewallSide(LabLayout& l, const std::string& iface, uint64_t subnet) {
   AddAddress(l, l.firewall_ns, iface, fmt::format("{}/64 nodad", kFirewallLinkLocal));
   l.commands.push_back(fmt::format("ip -n {} -6 route add {} dev {}", l.firewall_ns,
@@ -109,10 +136,13 @@ void WireVm(LabLayout& l, const Plan& plan, const PlannedVm& vm, const std::stri
             const std::string& peer_if, uint64_t v6_host) {
   const PlannedNetwork& net = plan.networks[vm.network];
   const std::string& ns = l.vm_ns.at(vm.name);
-  AddVeth(l, ns, "eth0", peer_ns, peer_if);
+  auto subnet = static_cast<uint64_t>(vm.network);
+  // On a per-VM network the peer is the firewall's own interface.
+  std::string peer_mac = peer_ns == l.firewall_ns ? Mac(MacKind::kFirewall, subnet, 0) : "";
+  AddVeth(l, ns, "eth0", peer_ns, peer_if, Mac(MacKind::kSource, subnet, v6_host), peer_mac);
   AddAddress(l, ns, "eth0", Addr(vm.address, net.subnet));
   AddDefaultRoute(l, ns, net.gateway);
-  AddV6Source(l, ns, "eth0", V6Subnet(static_cast<uint64_t>(vm.network)).Nth(v6_host));
+  AddV6Source(l, ns, "eth0", subnet, v6_host, net.firewall_iface);
 }
 
 void WireSharedNetwork(LabLayout& l, const Plan& plan, size_t index) {
@@ -121,7 +151,8 @@ void WireSharedNetwork(LabLayout& l, const Plan& plan, size_t index) {
   l.commands.push_back(fmt::format("ip -n {} link add {} type bridge", l.switch_ns, bridge));
   l.commands.push_back(fmt::format("ip -n {} link set {} up", l.switch_ns, bridge));
   std::string uplink = fmt::format("f{}", index);
-  AddVeth(l, l.firewall_ns, net.firewall_iface, l.switch_ns, uplink);
+  AddVeth(l, l.firewall_ns, net.firewall_iface, l.switch_ns, uplink,
+          Mac(MacKind::kFirewall, index, 0));
   l.commands.push_back(fmt::format("ip -n {} link set {} master {}", l.switch_ns, uplink, bridge));
   for (size_t j = 0; j < net.vms.size(); ++j) {
     std::string port = fmt::format("v{}x{}", index, j);
@@ -143,17 +174,23 @@ void WireNetworks(LabLayout& l, const Plan& plan) {
   }
 }
 
-void WireHostAndWan(LabLayout& l, const Spec& spec, const Plan& plan) {
+void WireHost(LabLayout& l, const Spec& spec, const Plan& plan) {
   const PlannedHostOnly& h = plan.hostonly;
-  AddVeth(l, l.firewall_ns, h.firewall_iface, l.host_ns, spec.host.hostonly_network);
+  const std::string& host_if = spec.host.hostonly_network;
+  AddVeth(l, l.firewall_ns, h.firewall_iface, l.host_ns, host_if,
+          Mac(MacKind::kFirewall, kHostOnlyV6Subnet, 0),
+          Mac(MacKind::kSource, kHostOnlyV6Subnet, 2));
   AddAddress(l, l.firewall_ns, h.firewall_iface, Addr(h.firewall_address, h.subnet));
-  AddAddress(l, l.host_ns, spec.host.hostonly_network, Addr(h.host_address, h.subnet));
+  AddAddress(l, l.host_ns, host_if, Addr(h.host_address, h.subnet));
   AddDefaultRoute(l, l.host_ns, h.firewall_address);
   AddV6FirewallSide(l, h.firewall_iface, kHostOnlyV6Subnet);
-  AddV6Source(l, l.host_ns, spec.host.hostonly_network, V6Subnet(kHostOnlyV6Subnet).Nth(2));
+  AddV6Source(l, l.host_ns, host_if, kHostOnlyV6Subnet, 2, h.firewall_iface);
+}
 
+void WireWan(LabLayout& l, const Plan& plan) {
   Prefix wan = *Prefix::Parse(kWanPrefix);
-  AddVeth(l, l.firewall_ns, plan.wan.firewall_iface, l.internet_ns, "eth0");
+  AddVeth(l, l.firewall_ns, plan.wan.firewall_iface, l.internet_ns, "eth0",
+          Mac(MacKind::kWan, 0, 1), Mac(MacKind::kWan, 0, 2));
   AddAddress(l, l.firewall_ns, plan.wan.firewall_iface, Addr(l.wan_address, wan));
   AddAddress(l, l.internet_ns, "eth0", Addr(l.uplink_address, wan));
   AddDefaultRoute(l, l.firewall_ns, l.uplink_address);
@@ -167,6 +204,8 @@ void WireHostAndWan(LabLayout& l, const Spec& spec, const Plan& plan) {
                                    kUplinkLinkLocal, wan_iface));
   l.commands.push_back(fmt::format("ip -n {} -6 route add default via {} dev eth0", l.internet_ns,
                                    kFirewallLinkLocal));
+  AddNeighbour(l, l.firewall_ns, wan_iface, kUplinkLinkLocal, Mac(MacKind::kWan, 0, 2));
+  AddNeighbour(l, l.internet_ns, "eth0", kFirewallLinkLocal, Mac(MacKind::kWan, 0, 1));
 }
 
 // Every address a destination column is probed at lives on the internet namespace's loopback.
@@ -266,7 +305,8 @@ LabLayout MakeLabLayout(const Spec& spec, const Plan& plan, const std::string& n
                     ns));
   }
   WireNetworks(l, plan);
-  WireHostAndWan(l, spec, plan);
+  WireHost(l, spec, plan);
+  WireWan(l, plan);
   AddInternetAddresses(l, spec);
   AddSysctls(l);
   return l;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 
@@ -38,8 +39,9 @@ std::vector<std::string> NamespacesWithPrefix(const std::string& prefix) {
 
 EnterNetns::EnterNetns(const std::string& ns) {
   home_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  int fd = ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
-  ok_ = home_ >= 0 && fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
+  int fd = home_ < 0 ? -1 : ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+  ok_ = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
+  if (!ok_) error_ = errno;
   if (fd >= 0) ::close(fd);
 }
 

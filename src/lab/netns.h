@@ -30,10 +30,12 @@ class EnterNetns {
   EnterNetns& operator=(const EnterNetns&) = delete;
 
   bool ok() const { return ok_; }
+  int error() const { return error_; }  // errno of the failure when !ok()
 
  private:
   int home_ = -1;
   bool ok_ = false;
+  int error_ = 0;
 };
 
 }  // namespace bulkhead

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// `lab probe`: real packets through the lab, compared with verify's prediction. One process
-// does it all: it enters each namespace from its own thread only long enough to open sockets
-// (listeners in every destination, then every probe), then one poll loop drives
-// non-blocking connects, UDP echoes and ICMP echo requests until each answers or 300 ms pass.
-// IPv6 destinations get one connect, one echo and one ICMPv6 echo each: the plan is IPv4, and
-// those probes show that no IPv6 passes where verify says none does.
+// `lab probe`: real packets through the lab, compared with verify's prediction, IPv4 and IPv6
+// alike. One thread enters each namespace only long enough to open sockets (a batch's
+// listeners, then its probes); one poll loop drives non-blocking connects, UDP echoes and ICMP
+// echo requests until each answers or 300 ms pass. Batches fit the open-file limit.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/icmp6.h>
@@ -16,11 +14,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
+#include <system_error>
 
 #include "lab/lab.h"
 #include "lab/netns.h"
@@ -31,21 +30,36 @@ namespace {
 constexpr int kProbeMillis = 300;
 constexpr uint8_t kTcp = 6, kUdp = 17, kIcmp = 1, kIcmp6 = 58;
 
+// Bounds on the ports added beside open ranges, so that a rule with thousands of ranges does
+// not multiply the probes: per rule, the ranges whose neighbours are probed; per cell and
+// protocol, the intervals of verify's prediction whose edges are probed.
+constexpr size_t kRuleEdgeRanges = 64;
+constexpr size_t kCellEdgeIntervals = 8;
+
 struct PortChoice {
   std::set<uint16_t> tcp, udp;
 };
 
+// A range's first and last port, and the closed port on either side of it (port 0 excepted):
+// a ruleset open one port too far or too short then shows.
+std::vector<uint16_t> RangePorts(uint32_t first, uint32_t last, bool with_neighbours) {
+  std::vector<uint16_t> out = {static_cast<uint16_t>(first), static_cast<uint16_t>(last)};
+  if (with_neighbours && first > 1) out.push_back(static_cast<uint16_t>(first - 1));
+  if (with_neighbours && last < 65535) out.push_back(static_cast<uint16_t>(last + 1));
+  return out;
+}
+
 void AddRulePorts(const EgressRule& r, PortChoice& ports) {
-  for (const PortRange& range : r.ports) {
-    for (uint16_t p : {range.first, range.last}) {
+  for (size_t i = 0; i < r.ports.size(); ++i) {
+    for (uint16_t p : RangePorts(r.ports[i].first, r.ports[i].last, i < kRuleEdgeRanges)) {
       if (r.protocol != Protocol::kUdp) ports.tcp.insert(p);
       if (r.protocol != Protocol::kTcp) ports.udp.insert(p);
     }
   }
 }
 
-// The ports the spec's rules name, SSH (the nftables firewall's admin port), DNS and DHCP,
-// and one port no rule names.
+// The ports the spec's rules name and their neighbours, SSH (the nftables firewall's admin
+// port), DNS and DHCP, and one port no rule names.
 PortChoice ProbePorts(const Spec& spec) {
   PortChoice ports{{22, 53}, {53, 67}};
   for (const EgressRule& r : spec.host.egress) AddRulePorts(r, ports);
@@ -126,6 +140,8 @@ std::vector<Target> Targets(const Endpoint& src, const Endpoint& dst, const Spec
       return OwnedBy(
           {AddressTarget(l.internet_ns, l.elsewhere), AddressTarget(l.internet_ns, l.elsewhere_v6)},
           dst);
+    case EndpointKind::kNetwork:
+      return {};  // only audits have network endpoints
   }
   return {};
 }
@@ -136,64 +152,52 @@ ServiceSet ServiceOf(uint8_t proto, uint16_t port) {
   return Ports(proto, port, port);
 }
 
-// IPv6 targets get one probe per protocol: the first candidate port verify lets through, or
-// else the first candidate.
-void AddV6Probes(LabProbe base, const Target& t, const Cell& cell, const PortChoice& ports,
-                 std::vector<LabProbe>& out) {
-  auto passes = [&](uint8_t proto, uint16_t port) {
-    return cell.passed.Intersects(
-        PacketSet::Of(AddrsOf(base.from), t.as_seen, ServiceOf(proto, port)));
-  };
-  auto add = [&](uint8_t proto, const std::set<uint16_t>& candidates) {
-    LabProbe p = base;
-    p.proto = proto;
-    p.port = candidates.empty() ? 0 : *candidates.begin();
-    for (uint16_t port : candidates) {
-      if (passes(proto, port)) {
-        p.port = port;
-        break;
-      }
+// Ports where verify's prediction for one cell changes, beyond the shared choice: the edges of
+// its open intervals (a hand-edited ruleset names ranges the spec does not); past
+// kCellEdgeIntervals of them, the first port of what the probes chosen so far miss.
+std::set<uint16_t> CellPorts(const ServiceSet& open, const std::set<uint16_t>& shared,
+                             uint8_t proto) {
+  std::set<uint16_t> out;
+  const auto& intervals = open.ranges();
+  for (size_t i = 0; i < intervals.size() && i < kCellEdgeIntervals; ++i) {
+    for (uint16_t p : RangePorts(intervals[i].first & 0xffff, intervals[i].last & 0xffff, true)) {
+      if (!shared.count(p)) out.insert(p);
     }
-    p.predicted = passes(proto, p.port);
-    out.push_back(p);
-  };
-  add(kTcp, ports.tcp);
-  add(kUdp, ports.udp);
-  add(kIcmp6, {});
+  }
+  if (intervals.size() <= kCellEdgeIntervals) return out;
+  ServiceSet::Ranges probed;  // one set built at once: port lists can be long
+  auto add = [&](uint16_t port) { probed.push_back(Ports(proto, port, port).ranges()[0]); };
+  std::for_each(shared.begin(), shared.end(), add);
+  std::for_each(out.begin(), out.end(), add);
+  ServiceSet rest = open.Subtract(ServiceSet::FromRanges(std::move(probed)));
+  if (!rest.empty()) out.insert(static_cast<uint16_t>(rest.front() & 0xffff));
+  return out;
 }
 
+// Every probe of one target, IPv4 or IPv6 alike: TCP and UDP on the shared ports and on the
+// cell's own, and an ICMP echo.
 void AddProbes(LabProbe base, const Target& t, const Cell& cell, const PortChoice& ports,
                std::vector<LabProbe>& out) {
   base.destination_ns = t.ns;
   base.to = t.address;
   base.target = t.label;
-  if (t.address.family == Family::kV6) {
-    AddV6Probes(base, t, cell, ports, out);
-    return;
-  }
+  auto packets = [&](const ServiceSet& svc) {
+    return PacketSet::Of(AddrsOf(base.from), t.as_seen, svc);
+  };
   auto add = [&](uint8_t proto, uint16_t port) {
     LabProbe p = base;
     p.proto = proto;
     p.port = port;
-    ServiceSet svc = ServiceOf(proto, port);
-    p.predicted = cell.passed.Intersects(PacketSet::Of(AddrsOf(p.from), t.as_seen, svc));
+    p.predicted = cell.passed.Intersects(packets(ServiceOf(proto, port)));
     out.push_back(p);
   };
-  for (uint16_t port : ports.tcp) add(kTcp, port);
-  for (uint16_t port : ports.udp) add(kUdp, port);
-  add(kIcmp, 0);
-
-  // A class of traffic verify lets through that none of those ports is in (a rule for "any"
-  // protocol, a range): probe its first port too.
   for (uint8_t proto : {kTcp, kUdp}) {
-    ServiceSet open =
-        cell.passed.Intersect(PacketSet::Of(AddrsOf(base.from), t.as_seen, Proto(proto)))
-            .Services();
-    for (uint16_t port : proto == kTcp ? ports.tcp : ports.udp) {
-      open = open.Subtract(Ports(proto, port, port));
-    }
-    if (!open.empty()) add(proto, static_cast<uint16_t>(open.front() & 0xffff));
+    const std::set<uint16_t>& shared = proto == kTcp ? ports.tcp : ports.udp;
+    ServiceSet open = cell.passed.Intersect(packets(Proto(proto))).Services();
+    for (uint16_t port : shared) add(proto, port);
+    for (uint16_t port : CellPorts(open, shared, proto)) add(proto, port);
   }
+  add(t.address.family == Family::kV4 ? kIcmp : kIcmp6, 0);
 }
 
 // Sources the lab built (online VMs and the host), each with its namespace and address.
@@ -266,16 +270,27 @@ SockAddr MakeSockAddr(const IpAddress& a, uint16_t port) {
   return out;
 }
 
-// IPv6 sockets take IPv6 only, so that a wildcard listener leaves the IPv4 one its port.
+// What a failed call says, for error messages: "Too many open files".
+std::string ErrnoText(int err) { return std::system_category().message(err); }
+
+std::string EnterError(const std::string& ns, int err) {
+  return fmt::format("cannot enter network namespace '{}' ({}{})", ns, ErrnoText(err),
+                     err == ENOENT ? "; is the lab up?" : "");
+}
+
+// A socket bound to `address` and `port`, listening if TCP; or -1 with errno set. IPv6 sockets
+// take IPv6 only, so that a wildcard listener leaves the IPv4 one its port.
 int OpenBound(int type, const IpAddress& address, uint16_t port) {
   int fd = ::socket(FamilyOf(address), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (address.family == Family::kV6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   SockAddr sa = MakeSockAddr(address, port);
-  if (fd < 0 || ::bind(fd, sa.get(), sa.len) != 0 ||
-      (type == SOCK_STREAM && ::listen(fd, 128) != 0)) {
-    if (fd >= 0) ::close(fd);
+  if (::bind(fd, sa.get(), sa.len) != 0 || (type == SOCK_STREAM && ::listen(fd, 128) != 0)) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
     return -1;
   }
   return fd;
@@ -286,29 +301,39 @@ struct Listener {
   bool tcp = false;
 };
 
+// What one namespace listens on for a batch: TCP on any address of a family, UDP on each
+// probed address.
+struct ListenSet {
+  std::set<std::pair<IpAddress, uint16_t>> tcp, udp;
+};
+
 // TCP listeners take any address of their namespace; UDP ones are bound to each probed
 // address, so that an echo leaves from the address the probe went to (the internet namespace
 // holds many) and conntrack and the prober's connected socket recognise it. Listeners go
-// exactly where some probe is aimed.
-bool OpenListeners(const std::vector<LabProbe>& probes, std::vector<Listener>& out,
-                   Diagnostics& diags) {
-  std::map<std::string, std::set<std::pair<IpAddress, uint16_t>>> tcp, udp;
-  for (const LabProbe& p : probes) {
-    if (p.proto == kTcp) tcp[p.destination_ns].insert({IpAddress{p.to.family, 0}, p.port});
-    if (p.proto == kUdp) udp[p.destination_ns].insert({p.to, p.port});
+// exactly where some probe of the batch [first, last) is aimed. Returns "" or an error.
+std::string OpenListeners(const std::vector<LabProbe>& probes, size_t first, size_t last,
+                          std::vector<Listener>& out) {
+  std::map<std::string, ListenSet> wanted;
+  for (size_t i = first; i < last; ++i) {
+    const LabProbe& p = probes[i];
+    if (p.proto == kTcp) wanted[p.destination_ns].tcp.insert({{p.to.family, 0}, p.port});
+    if (p.proto == kUdp) wanted[p.destination_ns].udp.insert({p.to, p.port});
   }
-  std::set<std::string> namespaces;
-  for (const LabProbe& p : probes) namespaces.insert(p.destination_ns);
-  for (const std::string& ns : namespaces) {
+  for (const auto& [ns, set] : wanted) {
     EnterNetns enter(ns);
-    if (!enter.ok()) {
-      diags.Error("", {}, fmt::format("cannot enter network namespace '{}' (is the lab up?)", ns));
-      return false;
+    if (!enter.ok()) return EnterError(ns, enter.error());
+    for (bool tcp : {true, false}) {
+      for (const auto& [a, port] : tcp ? set.tcp : set.udp) {
+        int fd = OpenBound(tcp ? SOCK_STREAM : SOCK_DGRAM, a, port);
+        if (fd < 0) {
+          return fmt::format("cannot listen on {} {} port {} in '{}' ({})", tcp ? "tcp" : "udp",
+                             a.ToString(), port, ns, ErrnoText(errno));
+        }
+        out.push_back({fd, tcp});
+      }
     }
-    for (const auto& [a, port] : tcp[ns]) out.push_back({OpenBound(SOCK_STREAM, a, port), true});
-    for (const auto& [a, port] : udp[ns]) out.push_back({OpenBound(SOCK_DGRAM, a, port), false});
   }
-  return true;
+  return "";
 }
 
 // Echoes a datagram, or accepts and drops a connection: the connect already succeeded.
@@ -325,31 +350,39 @@ void Serve(const Listener& l) {
   if (n > 0) ::sendto(l.fd, buf, n, 0, reinterpret_cast<sockaddr*>(&from), len);
 }
 
-// Starts one probe in the current namespace: a connect, a datagram or an echo request.
+void SendEcho(int fd, uint8_t proto) {
+  if (proto == kUdp) {
+    (void)::send(fd, "bulkhead-lab", 12, 0);
+  } else if (proto == kIcmp) {
+    icmphdr echo{};
+    echo.type = ICMP_ECHO;
+    echo.un.echo.sequence = htons(1);
+    (void)::send(fd, &echo, sizeof echo, 0);
+  } else if (proto == kIcmp6) {
+    icmp6_hdr echo{};
+    echo.icmp6_type = ICMP6_ECHO_REQUEST;
+    echo.icmp6_seq = htons(1);
+    (void)::send(fd, &echo, sizeof echo, 0);
+  }
+}
+
+// Returned by StartProbe when the kernel refused the probe at once (no route, a local filter):
+// it is blocked, and there is nothing to wait for.
+constexpr int kRefused = -2;
+
+// Starts one probe in the current namespace: a connect, a datagram or an echo request. Returns
+// its socket, kRefused, or -1 with errno set when no socket could be made.
 int StartProbe(const LabProbe& p) {
   int type = p.proto == kTcp ? SOCK_STREAM : SOCK_DGRAM;
   int protocol = p.proto == kIcmp ? IPPROTO_ICMP : p.proto == kIcmp6 ? IPPROTO_ICMPV6 : 0;
   int fd = ::socket(FamilyOf(p.to), type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) return -1;
   SockAddr sa = MakeSockAddr(p.to, p.port);
-  int rc = ::connect(fd, sa.get(), sa.len);
-  if (rc != 0 && errno != EINPROGRESS) {
+  if (::connect(fd, sa.get(), sa.len) != 0 && errno != EINPROGRESS) {
     ::close(fd);
-    return -1;
+    return kRefused;
   }
-  if (p.proto == kUdp) {
-    (void)::send(fd, "bulkhead-lab", 12, 0);
-  } else if (p.proto == kIcmp) {
-    icmphdr echo{};
-    echo.type = ICMP_ECHO;
-    echo.un.echo.sequence = htons(1);
-    (void)::send(fd, &echo, sizeof echo, 0);
-  } else if (p.proto == kIcmp6) {
-    icmp6_hdr echo{};
-    echo.icmp6_type = ICMP6_ECHO_REQUEST;
-    echo.icmp6_seq = htons(1);
-    (void)::send(fd, &echo, sizeof echo, 0);
-  }
+  SendEcho(fd, p.proto);
   return fd;
 }
 
@@ -372,28 +405,35 @@ int MillisLeft(std::chrono::steady_clock::time_point deadline) {
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
-// Opens probes [first, last) into `fds`, each from its source's namespace.
-void StartProbes(const std::vector<LabProbe>& probes, size_t first, size_t last,
-                 std::vector<pollfd>& fds) {
+// Starts probes [first, last), each from its source's namespace, appending one entry to `fds`
+// per probe (fd -1 for one refused at once). Returns "" or an error.
+std::string StartProbes(const std::vector<LabProbe>& probes, size_t first, size_t last,
+                        std::vector<pollfd>& fds, size_t& pending) {
   std::optional<EnterNetns> enter;
   for (size_t i = first; i < last; ++i) {
-    if (i == first || probes[i].source_ns != probes[i - 1].source_ns) {
+    const LabProbe& p = probes[i];
+    if (i == first || p.source_ns != probes[i - 1].source_ns) {
       enter.reset();
-      enter.emplace(probes[i].source_ns);
+      enter.emplace(p.source_ns);
+      if (!enter->ok()) return EnterError(p.source_ns, enter->error());
     }
-    short events = probes[i].proto == kTcp ? POLLOUT : POLLIN;
-    fds.push_back({enter->ok() ? StartProbe(probes[i]) : -1, events, 0});
+    int fd = StartProbe(p);
+    if (fd == -1) {
+      return fmt::format("cannot open a socket in '{}' to probe {} ({})", p.source_ns,
+                         p.to.ToString(), ErrnoText(errno));
+    }
+    fds.push_back({std::max(fd, -1), static_cast<short>(p.proto == kTcp ? POLLOUT : POLLIN), 0});
+    pending += fd >= 0;
   }
+  return "";
 }
 
-// Runs probes [first, last) at once while serving the listeners, for at most kProbeMillis.
-void RunBatch(std::vector<LabProbe>& probes, size_t first, size_t last,
-              const std::vector<Listener>& listeners) {
-  std::vector<pollfd> fds;
-  for (const Listener& l : listeners) fds.push_back({l.fd, POLLIN, 0});
-  StartProbes(probes, first, last, fds);
+// Serves the listeners (the first entries of `fds`) and collects the probes' answers until
+// each has one or kProbeMillis pass.
+void AwaitAnswers(std::vector<LabProbe>& probes, size_t first,
+                  const std::vector<Listener>& listeners, std::vector<pollfd>& fds,
+                  size_t pending) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kProbeMillis);
-  size_t pending = last - first;
   while (pending > 0 && MillisLeft(deadline) > 0) {
     if (::poll(fds.data(), fds.size(), MillisLeft(deadline)) <= 0) continue;
     for (size_t k = 0; k < fds.size(); ++k) {
@@ -410,33 +450,50 @@ void RunBatch(std::vector<LabProbe>& probes, size_t first, size_t last,
       --pending;
     }
   }
-  for (size_t k = listeners.size(); k < fds.size(); ++k) {
-    if (fds[k].fd >= 0) ::close(fds[k].fd);
-  }
 }
 
-// How many probes may be open at once: the file descriptor limit, raised as far as allowed,
-// less the listeners and a margin.
-size_t BatchSize(size_t listeners) {
+// Runs probes [first, last) at once, with the listeners they need, for at most kProbeMillis;
+// every socket is closed again at the end. Returns "" or an error.
+std::string RunBatch(std::vector<LabProbe>& probes, size_t first, size_t last) {
+  std::vector<Listener> listeners;
+  std::string err = OpenListeners(probes, first, last, listeners);
+  std::vector<pollfd> fds;
+  for (const Listener& l : listeners) fds.push_back({l.fd, POLLIN, 0});
+  size_t pending = 0;
+  if (err.empty()) err = StartProbes(probes, first, last, fds, pending);
+  if (err.empty()) AwaitAnswers(probes, first, listeners, fds, pending);
+  for (const pollfd& f : fds) {
+    if (f.fd >= 0) ::close(f.fd);
+  }
+  return err;
+}
+
+// Probes per batch. A probe holds one socket and needs at most one listener, so a batch takes
+// at most twice its size in file descriptors: it fits the limit (raised as far as allowed)
+// less a margin, and kMaxBatch keeps each poll(2) cheap.
+size_t BatchSize() {
+  constexpr rlim_t kWantedFds = 65536, kMargin = 64;
+  constexpr size_t kMaxBatch = 8192;
   rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 8192);
-    (void)::setrlimit(RLIMIT_NOFILE, &limit);
-    (void)::getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  size_t room = limit.rlim_cur > listeners + 64 ? limit.rlim_cur - listeners - 64 : 0;
-  return std::max<size_t>(room, 16);
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 16;
+  limit.rlim_cur = std::min(limit.rlim_max, kWantedFds);
+  (void)::setrlimit(RLIMIT_NOFILE, &limit);
+  (void)::getrlimit(RLIMIT_NOFILE, &limit);
+  size_t room = limit.rlim_cur > kMargin ? (limit.rlim_cur - kMargin) / 2 : 1;
+  return std::clamp<size_t>(room, 1, kMaxBatch);
 }
 
-void RunProbes(std::vector<LabProbe>& probes, const std::vector<Listener>& listeners,
-               const std::function<void(const std::string&)>& progress) {
-  size_t batch = BatchSize(listeners.size());
+std::string RunProbes(std::vector<LabProbe>& probes,
+                      const std::function<void(const std::string&)>& progress) {
+  size_t batch = BatchSize();
   for (size_t first = 0; first < probes.size(); first += batch) {
     size_t last = std::min(probes.size(), first + batch);
     progress(fmt::format("probing: {} to {} of {} probes, at most {} ms", first + 1, last,
                          probes.size(), kProbeMillis));
-    RunBatch(probes, first, last, listeners);
+    std::string err = RunBatch(probes, first, last);
+    if (!err.empty()) return err;
   }
+  return "";
 }
 
 }  // namespace
@@ -444,10 +501,9 @@ void RunProbes(std::vector<LabProbe>& probes, const std::vector<Listener>& liste
 bool ProbeLab(const Spec& spec, const Plan& plan, const LabLayout& layout, const Date& today,
               LabProbeResult& result, Diagnostics& diags,
               const std::function<void(const std::string&)>& progress) {
-  if (!std::filesystem::exists(layout.state_dir)) {
-    diags.Error("", {},
-                fmt::format("lab '{}' is not up (run 'bulkhead lab up FILE --name {}')",
-                            layout.name, layout.name));
+  std::string err = LabReady(layout);
+  if (!err.empty()) {
+    diags.Error(kLabDiagnosticsFile, {}, err);
     return false;
   }
   if (!VerifyArtifacts(spec, plan, FirewallEngine::kNftables, layout.state_dir, today,
@@ -456,16 +512,15 @@ bool ProbeLab(const Spec& spec, const Plan& plan, const LabLayout& layout, const
   }
   result.probes = PlanProbes(spec, plan, layout, result.verify);
 
-  std::vector<Listener> listeners;
-  bool ok = OpenListeners(result.probes, listeners, diags);
-  if (ok) RunProbes(result.probes, listeners, progress);
-  for (const Listener& l : listeners) {
-    if (l.fd >= 0) ::close(l.fd);
+  err = RunProbes(result.probes, progress);
+  if (!err.empty()) {
+    diags.Error(kLabDiagnosticsFile, {}, err);
+    return false;
   }
   for (size_t i = 0; i < result.probes.size(); ++i) {
     if (result.probes[i].predicted != result.probes[i].observed) result.differences.push_back(i);
   }
-  return ok;
+  return true;
 }
 
 }  // namespace bulkhead
