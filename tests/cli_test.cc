@@ -15,6 +15,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "harness.h"
+
 namespace bulkhead {
 namespace {
 
@@ -22,42 +24,12 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using harness::Result;
+using harness::Slurp;
+using harness::Spit;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void Spit(const fs::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
-}
-
-class CliTest : public ::testing::Test {
+class CliTest : public harness::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "bulkhead-cli-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs the binary with `args` (already shell-quoted where needed).
-  Result Bulkhead(const std::string& args) {
-    fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    std::string cmd = std::string(BULKHEAD_BINARY) + " " + args + " >" + out.string() + " 2>" +
-                      err.string();
-    int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
-  }
-
   std::string Example() const {
     return std::string(BULKHEAD_SOURCE_DIR) + "/examples/workstation.toml";
   }
@@ -83,8 +55,6 @@ class CliTest : public ::testing::Test {
   Result VerifyRendered(const std::string& options = "") {
     return Bulkhead("verify " + Example() + " " + options + " --from " + (dir_ / "out").string());
   }
-
-  fs::path dir_;
 };
 
 TEST_F(CliTest, CheckAcceptsTheExample) {

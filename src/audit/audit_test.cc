@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "audit/audit_report.h"
+#include "harness.h"
 #include "plan/plan.h"
 #include "render/render.h"
 #include "util/atomic_file.h"
@@ -27,21 +28,12 @@ using ::testing::HasSubstr;
 
 const Date kToday{2026, 12, 1};
 
-fs::path SourceDir() { return fs::path(BULKHEAD_SOURCE_DIR); }
-fs::path Corpus() { return SourceDir().parent_path() / "shared" / "corpus"; }
+using harness::Slurp;
+using harness::Spit;
+
+using harness::Corpus;
+using harness::SourceDir;
 fs::path Goldens() { return SourceDir() / "tests" / "testdata" / "audit"; }
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void Spit(const fs::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
-}
 
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -113,15 +105,8 @@ TEST(AuditCorpus, EveryVirtualBoxFileIsReadAndMatchesItsGolden) {
   }
 }
 
-class AuditTest : public ::testing::Test {
+class AuditTest : public harness::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "bulkhead-audit-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Writes the artifacts of `render` for the example under dir_/<folder>.
   void Render(const Spec& spec, const Plan& plan, const std::string& folder,
               Artifacts (*render)(const Spec&, const Plan&, const Date&)) {
@@ -161,7 +146,6 @@ class AuditTest : public ::testing::Test {
     return nullptr;
   }
 
-  fs::path dir_;
 };
 
 // The round trip: what render writes, audited against the file it came from, is exactly what

@@ -14,9 +14,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "audit/audit.h"
+#include "audit/audit_report.h"
 #include "lab/lab.h"
 #include "plan/plan.h"
 #include "render/render.h"
+#include "render/write_targets.h"
 #include "util/atomic_file.h"
 #include "verify/report.h"
 #include "verify/verify.h"
@@ -50,7 +53,9 @@ bool Load(const std::string& file, const CommonOptions& opts, Spec& spec, Plan& 
           Diagnostics* kept = nullptr) {
   Diagnostics diags;
   bool ok = ReadSpec(file, spec, diags, TodayOf(opts));
-  if (ok) ok = MakePlan(spec, plan, diags);
+  // The planner's errors come in the same run as the file's, unless those leave it nothing
+  // true to plan from.
+  if (ok || spec.plannable) ok = MakePlan(spec, plan, diags) && ok;
   PrintDiagnostics(diags, spec.text);
   if (!ok && opts.json) {
     std::fputs((nlohmann::json{{"file", file}, {"ok", false},
@@ -78,28 +83,6 @@ const std::map<std::string, Renderer>& Renderers() {
   return kRenderers;
 }
 
-// Replaces DIR/<target> as a whole: files are written into a staging folder which then takes
-// the old folder's place, so a reader sees either the old set of files or the new one, and no
-// stale file of an earlier render survives.
-std::string WriteTarget(const std::string& out_dir, const std::string& target,
-                        const Artifacts& files) {
-  fs::path final_dir = fs::path(out_dir) / target;
-  fs::path staging = fs::path(out_dir) / ("." + target + ".new");
-  fs::path old = fs::path(out_dir) / ("." + target + ".old");
-  std::error_code ec;
-  fs::remove_all(staging, ec);
-  for (const Artifact& a : files) {
-    std::string err = WriteFileAtomically((staging / a.path).string(), a.content, a.executable);
-    if (!err.empty()) return err;
-  }
-  fs::remove_all(old, ec);
-  if (fs::exists(final_dir)) fs::rename(final_dir, old, ec);
-  if (!ec) fs::rename(staging, final_dir, ec);
-  if (ec) return fmt::format("cannot replace '{}': {}", final_dir.string(), ec.message());
-  fs::remove_all(old, ec);
-  return "";
-}
-
 std::vector<std::string> ExpandTargets(const std::vector<std::string>& targets) {
   std::vector<std::string> out;
   for (const std::string& t : targets) {
@@ -109,21 +92,36 @@ std::vector<std::string> ExpandTargets(const std::vector<std::string>& targets) 
   return out;
 }
 
-// Renders and writes; returns the written paths, or an empty list after printing an error.
+// Renders and writes every target, all or none (WriteTargets); returns the written paths, or
+// an empty list after printing an error.
 std::vector<std::string> RenderTargets(const Spec& spec, const Plan& plan, const Date& today,
                                        const std::vector<std::string>& targets,
                                        const std::string& out_dir) {
-  std::vector<std::string> written;
+  std::vector<RenderedTarget> rendered;
   for (const std::string& target : ExpandTargets(targets)) {
-    Artifacts files = Renderers().at(target)(spec, plan, today);
-    std::string err = WriteTarget(out_dir, target, files);
-    if (!err.empty()) {
-      std::fprintf(stderr, "bulkhead: error: %s\n", err.c_str());
-      return {};
-    }
+    rendered.emplace_back(target, Renderers().at(target)(spec, plan, today));
+  }
+  std::string err = WriteTargets(out_dir, rendered);
+  if (!err.empty()) {
+    std::fprintf(stderr, "bulkhead: error: %s\n", err.c_str());
+    return {};
+  }
+  std::vector<std::string> written;
+  for (const auto& [target, files] : rendered) {
     for (const Artifact& a : files) written.push_back((fs::path(out_dir) / target / a.path));
   }
   return written;
+}
+
+// pfSense's GUI refuses every login while its admin user has no password hash.
+void WarnIfNoAdminPassword(const Spec& spec, const std::vector<std::string>& targets) {
+  bool pfsense = std::find(targets.begin(), targets.end(), "pfsense") != targets.end();
+  if (!pfsense || !spec.firewall.admin_password_hash.empty()) return;
+  std::fputs("bulkhead: warning: pfsense/config.xml gives user 'admin' no password, so the web "
+             "GUI refuses every login (set one at the pfSense console: option 3, 'Reset "
+             "webConfigurator password'; or set [firewall] admin_password_hash to a bcrypt hash "
+             "and render again)\n",
+             stderr);
 }
 
 nlohmann::json PlanJson(const Spec& spec, const Plan& plan) {
@@ -212,6 +210,18 @@ void ForgetFolder(const std::string& dir, VerifyResult& r) {
   for (Difference& d : r.differences) strip(d.causes);
 }
 
+// Diagnostics about artifacts in a temporary folder name them relative to it
+// ("host/nftables.conf"), since the folder is gone once verify has finished.
+Diagnostics RelativeTo(const std::string& dir, const Diagnostics& diags) {
+  Diagnostics out;
+  std::string prefix = dir + "/";
+  for (Diagnostic d : diags.list()) {
+    if (d.file.rfind(prefix, 0) == 0) d.file.erase(0, prefix.size());
+    out.Add(std::move(d));
+  }
+  return out;
+}
+
 // Artifacts rendered from another spec make every difference look like a firewall bug; the
 // script's first lines say which file it was generated from.
 void WarnIfRenderedFromElsewhere(const std::string& dir, const std::string& file) {
@@ -284,11 +294,52 @@ ExitCode RunLab(const std::string& action, const std::string& file, const std::s
   LabLayout layout = MakeLabLayout(spec, plan, name);
   if (action == "probe") return LabProbeReport(spec, plan, layout, opts);
   std::string log;
-  std::string err = LabUp(spec, plan, TodayOf(opts), layout, log);
+  std::string err = action == "reload" ? LabReady(layout) : "";
+  if (err.empty()) {
+    err = action == "reload" ? LabLoadRulesets(layout, log)
+                             : LabUp(spec, plan, TodayOf(opts), layout, log);
+  }
   Print(log);
   if (err.empty()) return ExitCode::kOk;
   std::fprintf(stderr, "bulkhead: error: %s\n", err.c_str());
   return ExitCode::kBadInput;
+}
+
+ExitCode RunAudit(const AuditCommandOptions& audit, const CommonOptions& opts) {
+  std::optional<Risk> fail_on = RiskByName(audit.fail_on);
+  if (!fail_on) {
+    std::fprintf(stderr,
+                 "bulkhead: error: --fail-on '%s' is not a risk (info, low, medium, high, "
+                 "critical)\n",
+                 audit.fail_on.c_str());
+    return ExitCode::kBadInput;
+  }
+  if (audit.pfsense.empty() && audit.vbox.empty()) {
+    std::fprintf(stderr, "bulkhead: error: nothing to audit (give --pfsense, --vbox or both)\n");
+    return ExitCode::kBadInput;
+  }
+  AuditOptions in{audit.pfsense, audit.vbox, audit.expect, audit.firewall_vm};
+  AuditResult result;
+  Diagnostics diags;
+  bool ok = Audit(in, TodayOf(opts), result, diags);
+  // The bulkhead file's diagnostics show its lines; the other inputs' name element paths.
+  Diagnostics of_expect, of_others;
+  for (const Diagnostic& d : diags.list()) {
+    (!audit.expect.empty() && d.file == audit.expect ? of_expect : of_others).Add(d);
+  }
+  std::string expect_text;
+  if (!of_expect.list().empty()) (void)ReadWholeFile(audit.expect, expect_text);
+  PrintDiagnostics(of_expect, expect_text);
+  PrintDiagnostics(of_others, "");
+  if (!ok) {
+    if (opts.json) {
+      Print(nlohmann::json{{"ok", false}, {"diagnostics", DiagnosticsJson(diags)}}.dump(2) +
+            "\n");
+    }
+    return ExitCode::kBadInput;
+  }
+  Print(opts.json ? AuditJson(result, in).dump(2) + "\n" : FormatAudit(result, in));
+  return FailsAt(result, *fail_on) ? ExitCode::kFindings : ExitCode::kOk;
 }
 
 std::optional<Date> ParseDate(const std::string& text) {
@@ -336,6 +387,7 @@ ExitCode RunRender(const std::string& file, const std::vector<std::string>& targ
   if (!Load(file, opts, spec, plan)) return ExitCode::kBadInput;
   std::vector<std::string> written = RenderTargets(spec, plan, TodayOf(opts), targets, out_dir);
   if (written.empty()) return ExitCode::kBadInput;
+  WarnIfNoAdminPassword(spec, ExpandTargets(targets));
   if (opts.json) {
     Print(nlohmann::json{{"written", written}}.dump(2) + "\n");
   } else {
@@ -366,7 +418,7 @@ ExitCode RunVerify(const std::string& file, const std::string& engine_name,
   VerifyResult result;
   Diagnostics diags;
   bool ok = VerifyArtifacts(spec, plan, engine, dir, TodayOf(opts), result, diags);
-  PrintDiagnostics(diags, "");
+  PrintDiagnostics(from_dir.empty() ? RelativeTo(dir, diags) : diags, "");
   if (!ok) return ExitCode::kBadInput;
   if (from_dir.empty()) ForgetFolder(dir, result);
 

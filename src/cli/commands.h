@@ -27,10 +27,22 @@ ExitCode RunRender(const std::string& file, const std::vector<std::string>& targ
 ExitCode RunVerify(const std::string& file, const std::string& engine,
                    const std::string& from_dir, const CommonOptions& opts);
 
-// `lab up`, `lab probe` or `lab down` (action "up", "probe", "down") for lab `name`; `all`
-// with "down" removes every lab, and then `file` may be empty.
+// `lab up`, `lab probe`, `lab reload` or `lab down` (action "up", "probe", "reload", "down")
+// for lab `name`; `all` with "down" removes every lab, and then `file` may be empty.
 ExitCode RunLab(const std::string& action, const std::string& file, const std::string& name,
                 bool all, const CommonOptions& opts);
+
+struct AuditCommandOptions {
+  std::string pfsense;            // config.xml; "" for none
+  std::vector<std::string> vbox;  // machine files, VirtualBox.xml, VBoxManage output, folders
+  std::string expect;             // a bulkhead file to compare with; "" for none
+  std::string firewall_vm;        // the firewall VM's name; "" to find it
+  std::string fail_on = "high";   // the lowest risk that makes the exit code 1
+};
+
+// `audit`: reads a hand-made set-up and reports its matrix and findings. 0 when no finding is
+// at fail_on or above, 1 when one is, 2 for unreadable input or bad options.
+ExitCode RunAudit(const AuditCommandOptions& audit, const CommonOptions& opts);
 
 // Parses "2027-01-31"; nullopt when malformed.
 std::optional<Date> ParseDate(const std::string& text);

@@ -60,13 +60,33 @@ int main(int argc, char** argv) {
   CLI::App* lab_up = lab->add_subcommand("up", "Build the lab (tears down one of that name)");
   CLI::App* lab_probe = lab->add_subcommand("probe", "Probe every path; compare with verify");
   CLI::App* lab_down = lab->add_subcommand("down", "Remove the lab's namespaces and files");
-  for (CLI::App* cmd : {lab_up, lab_probe, lab_down}) {
+  CLI::App* lab_reload = lab->add_subcommand(
+      "reload", "Load the lab's (hand-edited) rendered rulesets again, DNS sets refilled");
+  for (CLI::App* cmd : {lab_up, lab_probe, lab_down, lab_reload}) {
     cmd->add_option("FILE", file, "The spec file (TOML)")->required(cmd != lab_down);
     cmd->add_option("--name", lab_name, "The lab's name: 1 to 8 of [a-z0-9]")
         ->capture_default_str();
     AddCommon(cmd, opts, today);
   }
   lab_down->add_flag("--all", lab_all, "Remove every lab, also after a crash");
+
+  bulkhead::AuditCommandOptions audit_opts;
+  CLI::App* audit = app.add_subcommand(
+      "audit", "Judge a hand-made set-up: a pfSense config.xml and the VirtualBox machines");
+  audit->add_option("--pfsense", audit_opts.pfsense, "The firewall's config.xml (pfSense or "
+                    "OPNsense)");
+  audit->add_option("--vbox", audit_opts.vbox,
+                    "A .vbox machine file, VirtualBox.xml, 'VBoxManage showvminfo "
+                    "--machinereadable' output, or a folder of them (repeatable)");
+  audit->add_option("--expect", audit_opts.expect,
+                    "A bulkhead file: list every difference from what it declares");
+  audit->add_option("--firewall-vm", audit_opts.firewall_vm,
+                    "The firewall VM's name (default: found from the machines)");
+  audit->add_option("--fail-on", audit_opts.fail_on,
+                    "Exit 1 when a finding is at this risk or above: info, low, medium, high, "
+                    "critical")
+      ->capture_default_str();
+  AddCommon(audit, opts, today);
 
   // CLI11 would only say that a subcommand is required; name the word it did not know.
   if (argc > 1 && argv[1][0] != '-') {
@@ -99,7 +119,8 @@ int main(int argc, char** argv) {
   if (*plan) rc = bulkhead::RunPlan(file, opts);
   if (*render) rc = bulkhead::RunRender(file, targets, out_dir, opts);
   if (*verify) rc = bulkhead::RunVerify(file, engine, from_dir, opts);
-  for (CLI::App* cmd : {lab_up, lab_probe, lab_down}) {
+  if (*audit) rc = bulkhead::RunAudit(audit_opts, opts);
+  for (CLI::App* cmd : {lab_up, lab_probe, lab_down, lab_reload}) {
     if (*cmd) rc = bulkhead::RunLab(cmd->get_name(), file, lab_name, lab_all, opts);
   }
   return static_cast<int>(rc);

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// End-to-end tests of `bulkhead audit`: what it prints and exits with for a real corpus
+// configuration, a rendered set-up compared with its own file, and every kind of bad input.
+
+#include <filesystem>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "harness.h"
+
+namespace bulkhead {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+using harness::Corpus;
+using harness::Result;
+using harness::Slurp;
+using harness::SourceDir;
+using harness::Spit;
+
+class AuditCliTest : public harness::TempDirTest {
+ protected:
+  void SetUp() override {
+    harness::TempDirTest::SetUp();
+    if (!fs::exists(Corpus())) GTEST_SKIP() << "no corpus at " << Corpus();
+  }
+  std::string Pfsense(const std::string& name) const {
+    return (Corpus() / "pfsense" / name).string();
+  }
+  std::string Example() const { return (SourceDir() / "examples" / "workstation.toml").string(); }
+};
+
+TEST_F(AuditCliTest, FailsOnAHighFindingByDefault) {
+  // netbed's 'Attacker' network reaches the web GUI: a high finding.
+  Result r = Bulkhead("audit --pfsense " + Pfsense("netbed__1.xml"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("high     admin-reachable: network 'opt1'"));
+  EXPECT_THAT(r.out, HasSubstr("opt1 (Attacker)"));
+
+  r = Bulkhead("audit --fail-on critical --pfsense " + Pfsense("netbed__1.xml"));
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(AuditCliTest, JsonHoldsTheMatrixAndTheFindings) {
+  Result r = Bulkhead("audit --json --fail-on critical --pfsense " + Pfsense("netbed__1.xml"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["interfaces"].size(), 4u);
+  bool found = false;
+  for (const auto& cell : j["matrix"]) {
+    found = found || (cell["from"] == "lan" && cell["to"] == "internet" && cell["services"] == "any");
+  }
+  EXPECT_TRUE(found) << j["matrix"].dump(2);
+  ASSERT_FALSE(j["findings"].empty());
+  EXPECT_EQ(j["findings"][0]["risk"], "high");
+  EXPECT_EQ(j["findings"][0]["kind"], "admin-reachable");
+}
+
+TEST_F(AuditCliTest, RenderedSetUpHasNoDifferenceFromItsFile) {
+  Result r = Bulkhead("render " + Example() + " --target all -o " + (dir_ / "out").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Bulkhead("audit --pfsense " + (dir_ / "out/pfsense/config.xml").string() + " --vbox " +
+               (dir_ / "out/vboxmanage/create.sh").string() + " --expect " + Example());
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("firewall VM 'sys-firewall'"));
+  EXPECT_THAT(r.out, HasSubstr("no difference"));
+}
+
+TEST_F(AuditCliTest, AHandEditIsADifferenceFromTheFile) {
+  Result r = Bulkhead("render " + Example() + " --target all -o " + (dir_ / "out").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Let the untrusted zone's VM into the banking network.
+  fs::path xml = dir_ / "out/pfsense/config.xml";
+  std::string text = Slurp(xml);
+  size_t at = text.find("<filter>");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + 8, R"(
+    <rule><type>pass</type><interface>opt5</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><network>opt4</network></destination>
+      <descr>hand-made shortcut</descr></rule>)");
+  Spit(xml, text);
+  r = Bulkhead("audit --pfsense " + xml.string() + " --vbox " +
+               (dir_ / "out/vboxmanage/create.sh").string() + " --expect " + Example());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("expect-extra-reach: 'sandbox' -> 'bank'"));
+  EXPECT_THAT(r.out, HasSubstr("filter/rule[1]"));
+}
+
+TEST_F(AuditCliTest, BadInputExitsTwoAndSaysWhere) {
+  Result r = Bulkhead("audit");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("nothing to audit"));
+
+  r = Bulkhead("audit --pfsense " + (dir_ / "missing.xml").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("missing.xml: error: cannot read the file"));
+
+  std::string cut = Slurp(Pfsense("netbed__1.xml")).substr(0, 3000);
+  Spit(dir_ / "cut.xml", cut);
+  r = Bulkhead("audit --pfsense " + (dir_ / "cut.xml").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cut.xml:116:12: error: malformed XML"));
+  EXPECT_THAT(r.err, HasSubstr("in 'pfsense/"));
+  EXPECT_EQ(r.out, "");
+
+  r = Bulkhead("audit --vbox " + (SourceDir() / "README.md").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("not a VirtualBox file"));
+
+  r = Bulkhead("audit --fail-on severe --pfsense " + Pfsense("netbed__1.xml"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--fail-on 'severe' is not a risk"));
+
+  Spit(dir_ / "bad.toml", "[vms.x]\nzone = \"nowhere\"\n");
+  r = Bulkhead("audit --pfsense " + Pfsense("netbed__1.xml") + " --expect " +
+               (dir_ / "bad.toml").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad.toml:2:8: error: unknown zone 'nowhere'"));
+  EXPECT_THAT(r.err, HasSubstr("       ^"));
+}
+
+}  // namespace
+}  // namespace bulkhead

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the tests that run the bulkhead binary or write files share: reading and writing whole
+// files, a temporary folder per test that goes with the test, and running the binary with its
+// exit code, stdout and stderr kept apart.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace bulkhead::harness {
+
+namespace fs = std::filesystem;
+
+inline std::string Slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void Spit(const fs::path& p, const std::string& text) {
+  std::ofstream out(p);
+  out << text;
+}
+
+inline fs::path SourceDir() { return fs::path(BULKHEAD_SOURCE_DIR); }
+
+// The shared corpus of real configurations, beside the checkout (read-only).
+inline fs::path Corpus() { return SourceDir().parent_path() / "shared" / "corpus"; }
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// A fixture with a fresh folder `dir_`, removed after the test whatever happens in it.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "bulkhead-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs the binary with `args` (already shell-quoted where needed).
+  Result Bulkhead(const std::string& args) {
+    fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    std::string cmd = std::string(BULKHEAD_BINARY) + " " + args + " >" + out.string() + " 2>" +
+                      err.string() + " </dev/null";
+    int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+  }
+
+  fs::path dir_;
+};
+
+}  // namespace bulkhead::harness
