@@ -12,6 +12,7 @@
 
 #include "audit/expect.h"
 #include "audit/matrix_findings.h"
+#include "audit/nat.h"
 #include "audit/rule_findings.h"
 #include "audit/vm_findings.h"
 #include "plan/plan.h"
@@ -129,6 +130,9 @@ bool Audit(const AuditOptions& opts, const Date& today, AuditResult& r, Diagnost
   if (r.has_firewall) {
     for (Finding& f : RuleFindings(r.firewall)) r.findings.push_back(std::move(f));
     for (Finding& f : MatrixFindings(r.firewall, r.vms, r.matrix)) {
+      r.findings.push_back(std::move(f));
+    }
+    for (Finding& f : OutboundNatFindings(r.firewall, r.matrix)) {
       r.findings.push_back(std::move(f));
     }
   }

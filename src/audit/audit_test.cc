@@ -274,6 +274,26 @@ TEST_F(AuditTest, Ipv6PassingWhereOnlyIpv4IsBlockedIsFound) {
   EXPECT_EQ(Find(r, "ipv6-unfiltered"), nullptr) << FormatAudit(r, opts);
 }
 
+TEST_F(AuditTest, PrivateNetworkLeavingWithoutOutboundNatIsFound) {
+  const std::string rules = R"(<filter>
+    <rule><type>pass</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <source><network>opt1</network></source><destination><any/></destination>
+      <descr>all out</descr></rule>
+  </filter>)";
+  AuditOptions opts;
+  opts.pfsense = Config(rules).string();
+  AuditResult r = Run(opts);
+  EXPECT_EQ(Find(r, "outbound-nat-missing"), nullptr) << FormatAudit(r, opts);
+
+  opts.pfsense = Config(rules + "<nat><outbound><mode>disabled</mode></outbound></nat>").string();
+  r = Run(opts);
+  const Finding* f = Find(r, "outbound-nat-missing");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_EQ(f->subject, "network 'opt1' -> internet");
+  EXPECT_THAT(f->message, HasSubstr("from 10.0.5.0/24 out by 'wan'"));
+  EXPECT_THAT(f->message, HasSubstr("mode 'disabled'"));
+}
+
 TEST_F(AuditTest, ScheduledRuleMakesItsVerdictsUnknown) {
   AuditOptions opts;
   opts.pfsense = Config(R"(<filter>

@@ -4,7 +4,11 @@
 
 #include "audit/nat.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+
+#include "verify/report.h"
 
 namespace bulkhead {
 namespace {
@@ -71,6 +75,52 @@ PacketSet Untranslated(const FirewallView& fw, const std::string& oif, const Pac
     if (!s.translate) untranslated = untranslated.Union(taken);
   }
   return untranslated.Union(remaining);
+}
+
+namespace {
+
+// Addresses the internet does not route back to: RFC 1918, shared (CGNAT), link-local, ULA.
+AddrSet PrivateAddrs() {
+  std::vector<Prefix> list;
+  for (const char* p : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+                        "169.254.0.0/16", "fc00::/7", "fe80::/10"}) {
+    list.push_back(*Prefix::Parse(p));
+  }
+  return AddrsOf(list);
+}
+
+}  // namespace
+
+std::vector<Finding> OutboundNatFindings(const FirewallView& fw, const Matrix& m) {
+  std::vector<Finding> out;
+  AddrSet private_addrs = PrivateAddrs();
+  std::string where;
+  for (const WrittenRule& w : fw.written_rules) where = w.origin.file + ": nat/outbound";
+  for (size_t s = 0; s < m.sources.size(); ++s) {
+    const Endpoint& src = m.sources[s];
+    const FirewallInterface* iface = fw.FindInterface(src.name);
+    if (src.kind != EndpointKind::kNetwork || !iface) continue;
+    AddrSet own;
+    for (const Prefix& p : iface->addresses) own = own.Union(AddrsOf(p.Network()));
+    own = own.Intersect(private_addrs);
+    for (size_t d = 0; d < m.destinations.size(); ++d) {
+      const Endpoint& dst = m.destinations[d];
+      if (dst.kind != EndpointKind::kInternet || own.empty()) continue;
+      PacketSet from_own = m.At(s, d).passed.Intersect(
+          PacketSet::Of(own, AllAddrsBothFamilies(), AllServices()));
+      PacketSet lost = Untranslated(fw, dst.iface, from_own);
+      if (lost.empty()) continue;
+      out.push_back({Risk::kLow, "outbound-nat-missing",
+                     fmt::format("network '{}' -> {}", src.name, dst.name),
+                     fmt::format("the filter lets {} from {} out by '{}', but no outbound NAT "
+                                 "rule translates it (mode '{}'): replies to a private address "
+                                 "never come back",
+                                 ServicesText(lost.Services()), FormatAddrs(lost.Sources()),
+                                 dst.iface, fw.outbound_nat_mode),
+                     where});
+    }
+  }
+  return out;
 }
 
 }  // namespace bulkhead

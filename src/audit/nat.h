@@ -5,8 +5,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "audit/finding.h"
 #include "import/artifacts.h"
+#include "verify/matrix.h"
 
 namespace bulkhead {
 
@@ -19,5 +22,9 @@ std::string InterfaceHolding(const FirewallView& fw, const AddrSet& addresses);
 
 // The part of `packets`, leaving by `oif`, that no outbound NAT rule translates.
 PacketSet Untranslated(const FirewallView& fw, const std::string& oif, const PacketSet& packets);
+
+// Inside networks with private addresses whose connections to the internet the filter lets
+// through but no outbound NAT rule translates on the way out: their replies never come back.
+std::vector<Finding> OutboundNatFindings(const FirewallView& fw, const Matrix& m);
 
 }  // namespace bulkhead
