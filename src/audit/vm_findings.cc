@@ -3,7 +3,8 @@
 // firewall VM, NAT port forwards, and the channels that pass data beside any network. A snapshot
 // finding is one risk level lower than the same finding on a current state, since its settings
 // only come back when someone restores it; one that says what the current state already says is
-// left out. Internal networks that several VMs share are judged on current states only.
+// left out. Internal and NAT networks that several VMs share are judged on current states only,
+// and so are the NAT networks themselves (their port forwards and host loopback mappings).
 
 #include "audit/vm_findings.h"
 
@@ -13,6 +14,9 @@
 #include <cctype>
 #include <filesystem>
 #include <map>
+#include <optional>
+
+#include "net/ip.h"
 
 namespace bulkhead {
 namespace {
@@ -30,6 +34,10 @@ bool LeadsOutside(Attachment a) {
 }
 
 bool Plugged(const VBoxAdapter& a) { return a.enabled && a.cable_connected; }
+
+// Attachments whose segment other machines may share, so that a promiscuous guest reads their
+// traffic; a NAT adapter has an engine of its own.
+bool Shared(Attachment a) { return a != Attachment::kNone && a != Attachment::kNat; }
 
 std::string Describe(const VBoxAdapter& a) {
   switch (a.attachment) {
@@ -106,12 +114,11 @@ std::vector<Finding> Judge::Run() {
 }
 
 void Judge::Adapter(const VBoxAdapter& a) {
-  if (a.attachment == Attachment::kIntnet && Plugged(a) && a.promiscuous != "deny" &&
-      !s_.firewall) {
+  if (Shared(a.attachment) && Plugged(a) && a.promiscuous != "deny" && !s_.firewall) {
     Add(Risk::kMedium, "vm-promiscuous-adapter",
-        fmt::format("adapter {} on internal network '{}' may run promiscuous ({}): it can "
-                    "read its neighbours' traffic",
-                    a.slot, a.network, a.promiscuous),
+        fmt::format("adapter {} on {} may run promiscuous ({}): it can read its neighbours' "
+                    "traffic",
+                    a.slot, Describe(a), a.promiscuous),
         a.path);
   }
   if (!LeadsOutside(a.attachment)) return;
@@ -137,11 +144,15 @@ void Judge::Bypass(const VBoxAdapter& a) {
         a.path);
     return;
   }
-  std::string state = a.enabled ? "has its cable unplugged" : "is disabled";
+  std::string state = a.enabled           ? "has its cable unplugged"
+                      : a.cable_connected ? "is disabled"
+                                          : "is disabled and has its cable unplugged";
+  std::string then = a.enabled || a.cable_connected
+                         ? "one click makes it"
+                         : "enabling it and plugging its cable in make it";
   Add(Risk::kLow, "vm-disabled-bypass-adapter",
-      fmt::format("adapter {} {} but is attached to {}: one click makes it bypass the firewall "
-                  "VM",
-                  a.slot, state, Describe(a)),
+      fmt::format("adapter {} {} but is attached to {}: {} bypass the firewall VM", a.slot, state,
+                  Describe(a), then),
       a.path);
 }
 
@@ -170,6 +181,9 @@ void Judge::SharedFolders() {
     std::string what =
         sf.host_path.empty() ? "a host folder" : fmt::format("the host folder '{}'", sf.host_path);
     std::string suffix = flags.empty() ? "" : fmt::format(" ({})", fmt::join(flags, ", "));
+    if (s_.machine.source == VBoxSource::kShowVmInfo) {
+      suffix = " (showvminfo does not say whether it is writable or mounted automatically)";
+    }
     bool high = (sf.writable && sf.auto_mount) || sf.symlinks;
     Add(high ? Risk::kHigh : Risk::kMedium, "vm-shared-folder",
         fmt::format("shared folder '{}' gives the guest {}{}", sf.name, what, suffix), sf.path);
@@ -243,12 +257,13 @@ void Judge::UsbAndAudio() {
   }
   if (s_.hw.usb_controller && !active_filter) {
     Add(Risk::kLow, "vm-usb-controller",
-        "a USB controller lets the host hand its USB devices to the guest", At("USB", "usb"));
+        "a USB controller lets the host hand its USB devices to the guest",
+        s_.hw.usb_path.empty() ? At("USB", "usb") : s_.hw.usb_path);
   }
   if (s_.hw.audio_in) {
     Add(Risk::kLow, "vm-audio-input",
         "the audio adapter records: the guest hears the host's microphone",
-        At("AudioAdapter", "audio_in"));
+        s_.hw.audio_path.empty() ? At("AudioAdapter", "audio_in") : s_.hw.audio_path);
   }
 }
 
@@ -280,26 +295,66 @@ void JudgeMachine(const VBoxMachine& m, bool firewall, std::vector<Finding>& out
   for (Finding& f : current) out.push_back(std::move(f));
 }
 
-// VMs on one internal network reach each other directly: the firewall VM sees none of it.
-void SharedInternalNetworks(const VBoxInventory& inv, const std::string& firewall_vm,
-                            std::vector<Finding>& out) {
+// VMs on one internal network, or one NAT network, reach each other directly: the firewall VM
+// sees none of it.
+void SharedNetworks(const VBoxInventory& inv, const std::string& firewall_vm, Attachment attachment,
+                    const char* kind, std::vector<Finding>& out) {
+  const char* what = attachment == Attachment::kIntnet ? "internal network" : "NAT network";
   std::map<std::string, std::vector<std::string>> vms_on;
   for (const VBoxMachine& m : inv.machines) {
     if (m.name == firewall_vm) continue;
     for (const VBoxAdapter& a : m.current.adapters) {
-      if (a.attachment != Attachment::kIntnet || !Plugged(a)) continue;
+      if (a.attachment != attachment || !Plugged(a)) continue;
       std::vector<std::string>& vms = vms_on[a.network];
       if (std::find(vms.begin(), vms.end(), m.name) == vms.end()) vms.push_back(m.name);
     }
   }
   for (const auto& [network, vms] : vms_on) {
     if (vms.size() < 2) continue;
-    out.push_back({Risk::kMedium, "vms-share-internal-network",
-                   fmt::format("internal network '{}'", network),
-                   fmt::format("vms '{}' share internal network '{}': they reach each other "
-                               "without passing the firewall VM",
-                               fmt::join(vms, "', '"), network),
+    out.push_back({Risk::kMedium, kind, fmt::format("{} '{}'", what, network),
+                   fmt::format("vms '{}' share {} '{}': they reach each other without passing "
+                               "the firewall VM",
+                               fmt::join(vms, "', '"), what, network),
                    ""});
+  }
+}
+
+// The guest address a loopback mapping puts the host's loopback at: offset 2 of 10.0.2.0/24 is
+// 10.0.2.2.
+std::string MappedAddress(const NatNetwork& n, const NatLoopback& lo) {
+  std::optional<Prefix> p = Prefix::Parse(n.network);
+  if (!p || lo.offset < 0 || static_cast<uint64_t>(lo.offset) >= p->Network().Size()) {
+    return fmt::format("offset {} of '{}'", lo.offset, n.network);
+  }
+  return p->Network().Nth(static_cast<uint64_t>(lo.offset)).ToString();
+}
+
+// A NAT network's own port forwards and host loopback mappings, written in VirtualBox.xml or
+// shown by `list natnets`; a disabled network's are one risk level lower.
+void NatNetworkFindings(const NatNetwork& n, std::vector<Finding>& out) {
+  std::string subject = fmt::format("NAT network '{}'", n.name);
+  std::string file = std::filesystem::path(n.file).filename().string();
+  std::string where = n.path.empty() ? file : file + ": " + n.path;
+  auto add = [&](Risk risk, const char* kind, std::string message, const std::string& at) {
+    out.push_back({n.enabled ? risk : OneLower(risk), kind, subject, std::move(message), at});
+  };
+  for (const NatForward& f : n.forwards) {
+    bool loopback = f.host_ip.starts_with("127.") || f.host_ip == "::1";
+    bool every = f.host_ip.empty() || f.host_ip == "0.0.0.0";
+    std::string on = every ? "every host address" : "host address " + f.host_ip;
+    std::string guest = f.guest_ip.empty() ? "" : f.guest_ip + ":";
+    add(loopback ? Risk::kMedium : Risk::kHigh, "nat-network-port-forward",
+        fmt::format("port forward '{}' exposes guest port {}{}/{} on {}, port {}", f.name, guest,
+                    f.guest_port, f.proto, on, f.host_port),
+        n.path.empty() ? where
+                       : fmt::format("{}/PortForwarding4/Forwarding[name='{}']", where, f.name));
+  }
+  for (const NatLoopback& lo : n.loopbacks) {
+    add(Risk::kMedium, "nat-network-loopback",
+        fmt::format("its guests reach the host's {} at {}: services bound to the host's "
+                    "loopback are open to them",
+                    lo.host_address, MappedAddress(n, lo)),
+        n.path.empty() ? where + ": loopback mappings (ipv4)" : where + "/Mappings");
   }
 }
 
@@ -361,7 +416,9 @@ std::vector<Finding> VmFindings(const VBoxInventory& inv, const std::string& fir
   for (const VBoxMachine& m : inv.machines) {
     JudgeMachine(m, !firewall_vm.empty() && m.name == firewall_vm, out);
   }
-  SharedInternalNetworks(inv, firewall_vm, out);
+  SharedNetworks(inv, firewall_vm, Attachment::kIntnet, "vms-share-internal-network", out);
+  SharedNetworks(inv, firewall_vm, Attachment::kNatNetwork, "vms-share-nat-network", out);
+  for (const NatNetwork& n : inv.nat_networks) NatNetworkFindings(n, out);
   SortFindings(out);
   return out;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Findings about the VirtualBox side of a set-up: adapters that lead around the firewall VM,
-// internal networks that several VMs share, and the channels that carry data past any firewall
-// (shared folders, clipboard, drag and drop, VRDE, serial ports, USB capture, NAT port
-// forwards). Every snapshot is judged too: restoring it brings its settings back.
+// internal and NAT networks that several VMs share, NAT networks' own port forwards and host
+// loopback mappings, and the channels that carry data past any firewall (shared folders,
+// clipboard, drag and drop, VRDE, serial ports, USB capture, NAT port forwards). Every snapshot
+// is judged too: restoring it brings its settings back.
 #pragma once
 
 #include <string>

@@ -103,7 +103,8 @@ TEST(VmFindings, PfSenseLabWithAClientThatBypassesTheFirewall) {
             "Machine/Hardware/Network/Adapter[slot=1]\n"
             "medium vms-share-internal-network internal network 'lan' | ");
   EXPECT_EQ(f[0].message,
-            "adapter 2 is attached to the host interface 'eth0' (bridged): the VM reaches the host or its networks "
+            "adapter 2 is attached to the host interface 'eth0' (bridged): the VM reaches the host "
+            "or its networks "
             "without passing the firewall VM");
   EXPECT_EQ(f[1].message,
             "vms 'kali', 'pc' share internal network 'lan': they reach each other without "
@@ -117,19 +118,110 @@ TEST(VmFindings, DisabledAndUnpluggedBypassAdapters) {
               "<Adapter slot=\"1\" enabled=\"true\" cable=\"false\">"
               "<HostOnlyInterface name=\"vboxnet0\"/></Adapter>"
               "<Adapter slot=\"2\"><DisabledModes><NAT/></DisabledModes></Adapter>"
+              "<Adapter slot=\"3\" cable=\"false\"><BridgedInterface name=\"eth0\"/></Adapter>"
               "</Network>");
   std::vector<Finding> f = VmFindings(lab.Read(), "");
   EXPECT_EQ(Joined(f),
             "low vm-disabled-bypass-adapter vm 'a' | a.vbox: "
             "Machine/Hardware/Network/Adapter[slot=0]\n"
             "low vm-disabled-bypass-adapter vm 'a' | a.vbox: "
-            "Machine/Hardware/Network/Adapter[slot=1]");
+            "Machine/Hardware/Network/Adapter[slot=1]\n"
+            "low vm-disabled-bypass-adapter vm 'a' | a.vbox: "
+            "Machine/Hardware/Network/Adapter[slot=3]");
   EXPECT_EQ(f[0].message,
             "adapter 1 is disabled but is attached to NAT: one click makes it "
             "bypass the firewall VM");
   EXPECT_EQ(f[1].message,
             "adapter 2 has its cable unplugged but is attached to host-only "
             "interface 'vboxnet0': one click makes it bypass the firewall VM");
+  EXPECT_EQ(f[2].message,
+            "adapter 4 is disabled and has its cable unplugged but is attached to the host "
+            "interface 'eth0' (bridged): enabling it and plugging its cable in make it bypass the "
+            "firewall VM");
+}
+
+// Any segment other machines may share can be sniffed; a NAT adapter's engine is its own.
+TEST(VmFindings, PromiscuousOnEverySharedSegment) {
+  Lab lab;
+  lab.Machine("sniffer",
+              "<Network>"
+              "<Adapter slot=\"0\" enabled=\"true\" promiscuousModePolicy=\"AllowAll\">"
+              "<NAT/></Adapter>"
+              "<Adapter slot=\"1\" enabled=\"true\" promiscuousModePolicy=\"AllowNetwork\">"
+              "<NATNetwork name=\"natnet\"/></Adapter>"
+              "<Adapter slot=\"2\" enabled=\"true\" promiscuousModePolicy=\"AllowAll\">"
+              "<HostOnlyInterface name=\"vboxnet0\"/></Adapter>"
+              "<Adapter slot=\"3\" enabled=\"true\" promiscuousModePolicy=\"Deny\">"
+              "<InternalNetwork name=\"lan\"/></Adapter>"
+              "<Adapter slot=\"4\" enabled=\"true\" cable=\"false\" "
+              "promiscuousModePolicy=\"AllowAll\"><InternalNetwork name=\"dmz\"/></Adapter>"
+              "</Network>");
+  std::vector<std::string> promiscuous;
+  for (const Finding& x : VmFindings(lab.Read(), "")) {
+    if (x.kind == "vm-promiscuous-adapter") promiscuous.push_back(x.message);
+  }
+  EXPECT_EQ(promiscuous,
+            (std::vector<std::string>{
+                "adapter 2 on NAT network 'natnet' may run promiscuous (allow-network): it can "
+                "read its neighbours' traffic",
+                "adapter 3 on host-only interface 'vboxnet0' may run promiscuous (allow-all): it "
+                "can read its neighbours' traffic"}));
+}
+
+// NAT networks live in VirtualBox.xml or `list natnets`: their forwards and loopback mappings
+// are judged once, a disabled network's one level lower; VMs on one of them reach each other.
+TEST(VmFindings, NatNetworks) {
+  VBoxInventory inv;
+  NatNetwork on{"NatNet1",
+                "10.0.3.0/24",
+                true,
+                {},
+                "/home/u/.config/VirtualBox/VirtualBox.xml",
+                {{"127.0.0.1", 2}},
+                "Global/NetserviceRegistry/NATNetworks/NATNetwork[networkName='NatNet1']"};
+  on.forwards = {{"web", "tcp", "", 8080, "10.0.3.5", 80},
+                 {"ssh", "tcp", "127.0.0.1", 2222, "", 22}};
+  NatNetwork off{"old", "10.0.9.0/24", false, {}, "natnets.txt", {{"127.0.0.1", 300}}, ""};
+  inv.nat_networks = {on, off};
+  for (const char* name : {"a", "b"}) {
+    VBoxMachine m;
+    m.name = name;
+    m.file = std::string(name) + ".vbox";
+    VBoxAdapter adapter;
+    adapter.enabled = true;
+    adapter.attachment = Attachment::kNatNetwork;
+    adapter.network = "NatNet1";
+    m.current.adapters = {adapter};
+    inv.machines.push_back(m);
+  }
+  std::vector<Finding> f;
+  for (Finding& x : VmFindings(inv, "")) {
+    if (x.kind != "vm-bypass-adapter") f.push_back(x);
+  }
+  const std::string at =
+      "VirtualBox.xml: Global/NetserviceRegistry/NATNetworks/NATNetwork[networkName='NatNet1']";
+  EXPECT_EQ(Lines(f), (std::vector<std::string>{
+                          "high nat-network-port-forward NAT network 'NatNet1' | " + at +
+                              "/PortForwarding4/Forwarding[name='web']",
+                          "medium nat-network-loopback NAT network 'NatNet1' | " + at + "/Mappings",
+                          "medium nat-network-port-forward NAT network 'NatNet1' | " + at +
+                              "/PortForwarding4/Forwarding[name='ssh']",
+                          "medium vms-share-nat-network NAT network 'NatNet1' | ",
+                          "low nat-network-loopback NAT network 'old' | natnets.txt: loopback "
+                          "mappings (ipv4)",
+                      }));
+  EXPECT_EQ(f[0].message,
+            "port forward 'web' exposes guest port 10.0.3.5:80/tcp on every host address, "
+            "port 8080");
+  EXPECT_EQ(f[1].message,
+            "its guests reach the host's 127.0.0.1 at 10.0.3.2: services bound to the host's "
+            "loopback are open to them");
+  EXPECT_EQ(f[3].message,
+            "vms 'a', 'b' share NAT network 'NatNet1': they reach each other without passing the "
+            "firewall VM");
+  EXPECT_EQ(f[4].message,
+            "its guests reach the host's 127.0.0.1 at offset 300 of '10.0.9.0/24': services bound "
+            "to the host's loopback are open to them");
 }
 
 TEST(VmFindings, SnapshotsAreOneLevelLowerAndOnlyWhenTheyDiffer) {
@@ -259,8 +351,8 @@ TEST_F(VmFindingsCorpus, ClientWithDisabledNatAndSharedFolder) {
                            "low vm-usb-controller vm 'Desktop3' | " +
                            file + "Machine/Hardware/USB");
   EXPECT_EQ(FindKind(f, "vm-disabled-bypass-adapter")->message,
-            "adapter 2 is disabled but is attached to NAT: one click makes it bypass the "
-            "firewall VM");
+            "adapter 2 is disabled and has its cable unplugged but is attached to NAT: enabling "
+            "it and plugging its cable in make it bypass the firewall VM");
 }
 
 TEST_F(VmFindingsCorpus, TenIdenticalSnapshotsAddNothing) {
@@ -287,6 +379,31 @@ TEST_F(VmFindingsCorpus, ShowVmInfoForwardsOnEveryAddress) {
             (std::vector<std::string>{"high " + where + ": nic1", "high " + where + ": nic1",
                                       "medium " + where + ": nic1"}));
   EXPECT_EQ(FindKind(f, "vm-shared-folder")->where, where + ": SharedFolderNameMachineMapping1");
+  EXPECT_EQ(FindKind(f, "vm-shared-folder")->message,
+            "shared folder 'vagrant' gives the guest the host folder "
+            "'/Users/user/.vagrant.d/foobaz/urfve6cb85a2' (showvminfo does not say whether it is "
+            "writable or mounted automatically)");
+}
+
+TEST_F(VmFindingsCorpus, NatNetworkListWithALoopbackMapping) {
+  std::vector<Finding> f = VmFindings(Read("list-natnets.txt"), "");
+  EXPECT_EQ(Joined(f),
+            "medium nat-network-loopback NAT network 'NatNetwork' | list-natnets.txt: loopback "
+            "mappings (ipv4)");
+  EXPECT_EQ(f[0].message,
+            "its guests reach the host's 127.0.0.1 at 10.0.2.2: services bound to the host's "
+            "loopback are open to them");
+}
+
+TEST_F(VmFindingsCorpus, LocationsOfOldUsbAndOfAudioWithoutAudioIn) {
+  std::vector<Finding> old =
+      VmFindings(Read("foo__1.9-macosx-innotek-ns__nat_snapshot_vbox3.1.xml"), "");
+  EXPECT_EQ(FindKind(old, "vm-usb-controller")->where,
+            "foo__1.9-macosx-innotek-ns__nat_snapshot_vbox3.1.xml: Machine/Hardware/USBController");
+  std::vector<Finding> info =
+      VmFindings(Read("ubuntu__vbox5.2__nat-pf_sharedfolder_vrde-localhost.showvminfo.txt"), "");
+  EXPECT_EQ(FindKind(info, "vm-audio-input")->where,
+            "ubuntu__vbox5.2__nat-pf_sharedfolder_vrde-localhost.showvminfo.txt: audio");
 }
 
 TEST_F(VmFindingsCorpus, FourLabMachinesShareIntnet) {

@@ -320,6 +320,7 @@ void MachineReader::ReadHardwareChild(Node c, VBoxHardware& out) {
   } else if (name == "USBController") {
     // Up to 1.14: OHCI and EHCI are two flags; Settings.cpp reads each on its own.
     out.usb_controller = BoolAttr(c, "enabled", false) || BoolAttr(c, "enabledEhci", false);
+    out.usb_path = path + "/USBController";
     ReadUsbFilters(c, path + "/USBController", out);
   } else if (name == "USB") {
     out.usb_controller = !Children(Child(c, "Controllers"), "Controller").empty();
@@ -587,7 +588,9 @@ struct SnapshotKeys {
 
 // `VBoxManage showvminfo --machinereadable`. Forwarding(i) lines carry no adapter number: they
 // belong to the last nicN line before them. Settings the output does not show (promiscuous
-// policy before 7.0, NAT loopback, shared folder flags) keep the model's defaults.
+// policy, NAT loopback, shared folder flags; VBoxManageInfo.cpp prints them in the
+// human-readable form only, or not at all) keep the model's defaults. Snapshots are named but
+// their settings are not shown.
 class ShowVmInfoReader {
  public:
   ShowVmInfoReader(std::string file, Diagnostics& diags) : file_(std::move(file)), diags_(diags) {}
@@ -635,6 +638,12 @@ VBoxMachine ShowVmInfoReader::Read(std::string_view text) {
   FillUsbAndAudio(m.current);
   if (Has("chipset")) m.current.chipset = Lower(Get("chipset"));
   m.snapshots = snapshots_.Snapshots();
+  if (!m.snapshots.empty()) {
+    NoteAt(diags_, file_, 0,
+           fmt::format("showvminfo names {} snapshot{} but not their settings: they are not "
+                       "audited (read the machine file for them)",
+                       m.snapshots.size(), m.snapshots.size() == 1 ? "" : "s"));
+  }
   return m;
 }
 
@@ -786,6 +795,9 @@ void ShowVmInfoReader::FillUsbAndAudio(VBoxHardware& hw) const {
   bool enabled =
       Has("audio_enabled") ? IsOn(Get("audio_enabled")) : !audio.empty() && audio != "none";
   hw.audio_in = enabled && (Has("audio_in") ? IsOn(Get("audio_in")) : true);
+  if (hw.audio_in && !Has("audio_in")) {
+    hw.audio_path = Has("audio_enabled") ? "audio_enabled" : "audio";
+  }
 }
 
 // ---- VBoxManage list output ------------------------------------------------------------------
@@ -854,6 +866,15 @@ std::optional<NatForward> ParseListForward(std::string_view s) {
   auto guest_ip = bracketed();
   if (!name || !proto || !host_ip || !host_port || !guest_ip) return std::nullopt;
   return NatForward{*name, Lower(*proto), *host_ip, PortOf(*host_port), *guest_ip, PortOf(s)};
+}
+
+// "127.0.0.1=2", as `list natnets` prints a loopback mapping.
+std::optional<NatLoopback> ParseListLoopback(std::string_view s) {
+  size_t eq = s.find('=');
+  if (eq == std::string_view::npos) return std::nullopt;
+  std::optional<int> offset = ParseNumber(Trim(s.substr(eq + 1)), 1 << 24);
+  if (!offset) return std::nullopt;
+  return NatLoopback{Trim(s.substr(0, eq)), *offset};
 }
 
 // ---- Kinds -----------------------------------------------------------------------------------
@@ -1043,12 +1064,23 @@ void Reader::ReadNetServices(const std::string& path, Node registry) {
                                  Attr(d, "upperIP"), BoolAttr(d, "enabled", false), path});
   }
   for (Node n : Children(Child(registry, "NATNetworks"), "NATNetwork")) {
-    NatNetwork net{
-        Attr(n, "networkName"), Attr(n, "network"), BoolAttr(n, "enabled", true), {}, path};
+    NatNetwork net{Attr(n, "networkName"),
+                   Attr(n, "network"),
+                   BoolAttr(n, "enabled", true),
+                   {},
+                   path,
+                   {},
+                   Keyed("Global/NetserviceRegistry/NATNetworks/NATNetwork", "networkName",
+                         Attr(n, "networkName"))};
     for (const char* rules : {"PortForwarding4", "Forwarding4"}) {
       for (Node f : Children(Child(n, rules), "Forwarding")) {
         net.forwards.push_back(ForwardOf(f));
       }
+    }
+    // Settings.cpp buildNATLoopbacks: <Mappings><Loopback4 address="127.0.0.1" offset="2"/>.
+    for (Node lo : Children(Child(n, "Mappings"), "Loopback4")) {
+      net.loopbacks.push_back(
+          {Attr(lo, "address"), ParseNumber(Attr(lo, "offset"), 1 << 24).value_or(0)});
     }
     inv_.nat_networks.push_back(std::move(net));
   }
@@ -1082,10 +1114,15 @@ void Reader::ReadLists(const std::string& path, std::string_view text) {
                      Field(r, "network"),
                      !r.fields.count("enabled") || IsOn(Field(r, "enabled")),
                      {},
-                     path};
+                     path,
+                     {},
+                     ""};
       for (const auto& [heading, item] : r.items) {
-        if (!StartsWith(heading, "port-forwarding")) continue;
-        if (auto fw = ParseListForward(item)) net.forwards.push_back(*fw);
+        if (StartsWith(heading, "port-forwarding")) {
+          if (auto fw = ParseListForward(item)) net.forwards.push_back(*fw);
+        } else if (StartsWith(heading, "loopback mappings (ipv4)")) {
+          if (auto lo = ParseListLoopback(item)) net.loopbacks.push_back(*lo);
+        }
       }
       inv_.nat_networks.push_back(std::move(net));
     } else if (r.fields.count("guid") || r.fields.count("vboxnetworkname")) {

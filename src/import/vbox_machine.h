@@ -86,8 +86,11 @@ struct VBoxHardware {
   std::vector<SerialPort> serial_ports;  // enabled ones only
   bool parallel_port = false;            // an enabled LPT port passing a host device
   bool usb_controller = false;
+  std::string usb_path;                  // where the controller is written; "" for the usual
+                                         // element (USB) or key (usb)
   std::vector<UsbFilter> usb_filters;
   bool audio_in = false;                 // an enabled audio adapter that records
+  std::string audio_path;                // where that is said; "" for AudioAdapter or audio_in
   bool guest_additions = false;          // Guest Additions properties are present
   std::string chipset = "piix3";         // "piix3" or "ich9"
   std::string path;                      // "Machine/Hardware", "Machine/Snapshot[...]/Hardware"
@@ -114,12 +117,21 @@ struct VBoxMachine {
   std::vector<VBoxSnapshot> snapshots;  // the whole tree, depth first
 };
 
+// A host loopback address a NAT network hands its guests at an offset of its own network:
+// {"127.0.0.1", 2} lets guests of 10.0.2.0/24 reach the host's 127.0.0.1 at 10.0.2.2.
+struct NatLoopback {
+  std::string host_address;
+  int offset = 0;
+};
+
 struct NatNetwork {
   std::string name;
   std::string network;  // "10.0.2.0/24"
   bool enabled = true;
   std::vector<NatForward> forwards;
   std::string file;
+  std::vector<NatLoopback> loopbacks;
+  std::string path;  // element path in VirtualBox.xml; "" for `list natnets` output
 };
 
 struct HostOnlyInterface {

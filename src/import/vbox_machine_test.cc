@@ -251,6 +251,7 @@ TEST_F(VBoxCorpus, VirtualBox3MachineXml) {
   EXPECT_EQ(m.current.adapters.size(), 8u);
   EXPECT_TRUE(m.current.adapters[0].nat_localhost_reachable);  // before 1.19: reachable
   EXPECT_TRUE(m.current.usb_controller);                       // USBController enabledEhci="true"
+  EXPECT_EQ(m.current.usb_path, "Machine/Hardware/USBController");
   EXPECT_FALSE(m.current.vrde.enabled);                        // written enabled="false"
   EXPECT_EQ(m.current.vrde.ports, "3389");
   EXPECT_FALSE(m.current.audio_in);  // AudioAdapter enabled="false"
@@ -275,11 +276,16 @@ TEST_F(VBoxCorpus, ShowVmInfoOutputs) {
   EXPECT_EQ(m.current.vrde.ports, "5914");
   EXPECT_EQ(m.current.vrde.auth, "null");
   EXPECT_TRUE(m.current.audio_in);  // 5.2 prints no audio_in: input was on with the adapter
+  EXPECT_EQ(m.current.audio_path, "audio");  // so the finding names the key that is there
+  EXPECT_EQ(pf.Messages(), "");
 
   Result snap = Read(kCorpus / "ubuntu1804__vbox6.0__nat_vrde_snapshot.showvminfo.txt");
   ASSERT_TRUE(snap.ok);
   EXPECT_FALSE(snap.inv.machines[0].current.audio_in);  // audio_in="false"
   EXPECT_EQ(snap.inv.machines[0].snapshots[0].chain, "base");
+  EXPECT_EQ(snap.Messages(),
+            "showvminfo names 1 snapshot but not their settings: they are not audited (read the "
+            "machine file for them)\n");
 
   Result running =
       Read(kCorpus / "vagrant-box__vbox5.0__running_nat-3pf_guestadditions.showvminfo.txt");
@@ -328,6 +334,9 @@ TEST_F(VBoxCorpus, ListOutputs) {
   EXPECT_EQ(nat.inv.nat_networks[0].name, "NatNetwork");
   EXPECT_EQ(nat.inv.nat_networks[0].network, "10.0.2.0/24");
   EXPECT_TRUE(nat.inv.nat_networks[0].enabled);
+  ASSERT_EQ(nat.inv.nat_networks[0].loopbacks.size(), 1u);  // "127.0.0.1=2"
+  EXPECT_EQ(nat.inv.nat_networks[0].loopbacks[0].host_address, "127.0.0.1");
+  EXPECT_EQ(nat.inv.nat_networks[0].loopbacks[0].offset, 2);
 
   Result ifs = Read(kCorpus / "list-hostonlyifs.txt");
   ASSERT_EQ(ifs.inv.hostonly_interfaces.size(), 1u);
@@ -524,7 +533,8 @@ TEST(VBoxMachine, GlobalFileReadsRegisteredMachinesOnce) {
             "<NetserviceRegistry><NATNetworks><NATNetwork networkName=\"NatNet1\" "
             "network=\"10.0.3.0/24\" enabled=\"1\"><PortForwarding4><Forwarding name=\"web\" "
             "proto=\"1\" hostport=\"8080\" guestip=\"10.0.3.5\" guestport=\"80\"/>"
-            "</PortForwarding4></NATNetwork></NATNetworks></NetserviceRegistry>"
+            "</PortForwarding4><Mappings><Loopback4 address=\"127.0.0.1\" offset=\"2\"/>"
+            "</Mappings></NATNetwork></NATNetworks></NetserviceRegistry>"
             "</Global></VirtualBox>\n");
   dir.Write("VMs/a/a.vbox-prev", MachineFile("1.19-linux", ""));
   Result r = Read(dir.path());
@@ -534,6 +544,10 @@ TEST(VBoxMachine, GlobalFileReadsRegisteredMachinesOnce) {
   ASSERT_EQ(r.inv.nat_networks.size(), 1u);
   ASSERT_EQ(r.inv.nat_networks[0].forwards.size(), 1u);
   EXPECT_EQ(r.inv.nat_networks[0].forwards[0].guest_ip, "10.0.3.5");
+  EXPECT_EQ(r.inv.nat_networks[0].path,
+            "Global/NetserviceRegistry/NATNetworks/NATNetwork[networkName='NatNet1']");
+  ASSERT_EQ(r.inv.nat_networks[0].loopbacks.size(), 1u);
+  EXPECT_EQ(r.inv.nat_networks[0].loopbacks[0].offset, 2);
   EXPECT_EQ(r.Messages(),
             "registered machine file 'VMs/gone/gone.vbox' is not on this disk (not read)\n");
 }
