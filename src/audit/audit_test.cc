@@ -242,7 +242,7 @@ TEST_F(AuditTest, AdminInterfaceOpenToAVmNetworkIsHigh) {
   ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
   EXPECT_EQ(f->risk, Risk::kHigh);
   EXPECT_THAT(f->subject, HasSubstr("opt1"));
-  EXPECT_THAT(f->message, HasSubstr("tcp 443"));
+  EXPECT_THAT(f->message, HasSubstr("tcp 80"));  // no webgui protocol: plain http
   EXPECT_TRUE(FailsAt(r, Risk::kHigh));
 }
 
@@ -292,6 +292,28 @@ TEST_F(AuditTest, PrivateNetworkLeavingWithoutOutboundNatIsFound) {
   EXPECT_EQ(f->subject, "network 'opt1' -> internet");
   EXPECT_THAT(f->message, HasSubstr("from 10.0.5.0/24 out by 'wan'"));
   EXPECT_THAT(f->message, HasSubstr("mode 'disabled'"));
+}
+
+TEST_F(AuditTest, FindingsNameTheFirewallsOwnRulesByTextAndLeaveOutLettingOut) {
+  // A virtual IP makes pfSense pass CARP everywhere; the port forward's filter rule lets ssh in
+  // (and a scheduled rule makes the matrix be built twice, for the least and the most).
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<virtualip><vip><mode>carp</mode><interface>lan</interface>
+      <subnet>192.168.1.4</subnet><subnet_bits>24</subnet_bits></vip></virtualip>
+    <filter><rule><type>pass</type><interface>wan</interface><protocol>tcp</protocol>
+      <source><any/></source><destination><address>192.168.1.2</address><port>22</port>
+      </destination><descr>NAT ssh</descr></rule>
+      <rule><type>pass</type><interface>opt1</interface><sched>office</sched>
+      <source><any/></source><destination><any/></destination></rule></filter>
+    <nat><rule><interface>wan</interface><protocol>tcp</protocol><source><any/></source>
+      <destination><network>wanip</network><port>22</port></destination>
+      <target>192.168.1.2</target><local-port>22</local-port></rule></nat>)").string();
+  AuditResult r = Run(opts);
+  const Finding* f = Find(r, "open-from-outside");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_THAT(f->message, HasSubstr("xml: filter/rule[1]"));
+  EXPECT_THAT(f->message, HasSubstr("xml: virtualip ('pfSense passes CARP')"));
+  EXPECT_THAT(f->message, ::testing::Not(HasSubstr("lets out anything")));
 }
 
 TEST_F(AuditTest, ScheduledRuleMakesItsVerdictsUnknown) {

@@ -22,13 +22,19 @@ std::string SourceName(const Endpoint& e) {
   }
 }
 
-// The accepting rules that decided part of `packets` in `cell`, as "config.xml: filter/rule[3]".
-std::string PassedBy(const Cell& cell, const PacketSet& packets) {
+// The accepting rules that decided part of `packets` in `cell`, as "config.xml: filter/rule[3]";
+// the firewall's own rules, which have no rule path, with their text. Letting out what got in
+// (pf's "pass out all") says nothing of why it got in, and is left out.
+std::string PassedBy(const Cell& cell, const PacketSet& packets, const FirewallView& fw) {
+  const Provenance& let_out = fw.policy.output.default_origin;
   std::set<std::string> seen;
   std::string out;
   for (const Reason& r : cell.reasons) {
     if (r.action != Action::kAccept || !r.packets.Intersects(packets)) continue;
+    if (r.origin.path == let_out.path && r.origin.text == let_out.text) continue;
     std::string where = r.origin.Where();
+    bool own = r.origin.path.find("rule[") == std::string::npos && !r.origin.text.empty();
+    if (!where.empty() && own) where += fmt::format(" ('{}')", r.origin.text);
     if (where.empty() || !seen.insert(where).second) continue;
     out += (out.empty() ? "" : ", ") + where;
   }
@@ -73,7 +79,7 @@ void AdminReachable(const FirewallView& fw, const std::vector<PlacedVm>& vms, co
     std::string verb = sure.empty() ? "may reach" : "reaches";
     out.push_back({risk, "admin-reachable", SourceName(src),
                    fmt::format("{} the firewall's admin interface: {}{}", verb,
-                               ServicesText(shown.Services()), PassedBy(cell, shown)),
+                               ServicesText(shown.Services()), PassedBy(cell, shown, fw)),
                    ""});
   }
 }
@@ -104,14 +110,14 @@ void Ipv6Unfiltered(const FirewallView& fw, const Matrix& m, std::vector<Finding
                      fmt::format("{} -> {}", SourceName(src), m.destinations[d].name),
                      fmt::format("IPv6 passes though '{}' blocks only IPv4: {}{}",
                                  src.name, ServicesText(passed.Services()),
-                                 PassedBy(cell, passed)),
+                                 PassedBy(cell, passed, fw)),
                      ""});
     }
   }
 }
 
 // What the internet opens inwards: every cell of an internet row that passes.
-void OpenFromOutside(const Matrix& m, std::vector<Finding>& out) {
+void OpenFromOutside(const FirewallView& fw, const Matrix& m, std::vector<Finding>& out) {
   for (size_t s = 0; s < m.sources.size(); ++s) {
     const Endpoint& src = m.sources[s];
     if (src.kind != EndpointKind::kInternet) continue;
@@ -124,7 +130,7 @@ void OpenFromOutside(const Matrix& m, std::vector<Finding>& out) {
                      fmt::format("{} -> {}", src.name, EndpointLabel(dst)),
                      fmt::format("connections open inwards: {}{}",
                                  ServicesText(cell.passed.Services()),
-                                 PassedBy(cell, cell.passed)),
+                                 PassedBy(cell, cell.passed, fw)),
                      ""});
     }
   }
@@ -158,7 +164,7 @@ std::vector<Finding> MatrixFindings(const FirewallView& fw, const std::vector<Pl
   std::vector<Finding> out;
   AdminReachable(fw, vms, m, out);
   Ipv6Unfiltered(fw, m, out);
-  OpenFromOutside(m, out);
+  OpenFromOutside(fw, m, out);
   UnknownVerdicts(m, out);
   return out;
 }

@@ -122,6 +122,8 @@ std::optional<uint8_t> ProtocolNumber(const std::string& name) {
   return ProtoByName(name);
 }
 
+const char* FamilyLabel(Family f) { return f == Family::kV4 ? "IPv4" : "IPv6"; }
+
 bool HasErrorsSince(const Diagnostics& diags, size_t first) {
   const auto& list = diags.list();
   return std::any_of(list.begin() + first, list.end(),
@@ -245,6 +247,7 @@ void Reader::ReadInterface(Node n, const std::string& path, Node root) {
   } else {
     i.dynamic_v6 = !v6.empty() && v6 != "none";
   }
+  i.own_addresses = i.addresses.size();
   // An address only known at run time is still one address: a symbolic point of its own.
   if (i.dynamic_v4 || i.dynamic_v6) {
     uint32_t id = fw_.policy.names.Intern(i.key + " address");
@@ -299,7 +302,8 @@ void Reader::ReadAliases(Node root) {
 void Reader::ReadAdminServices(Node root) {
   Node system = root.child("system");
   Node webgui = system.child("webgui");
-  bool https = Text(webgui.child("protocol")) != "http";
+  // pfSense: 443 only for "https"; no protocol at all means plain http on 80.
+  bool https = Text(webgui.child("protocol")) == "https";
   int gui = ParseInt(Text(webgui.child("port")), 65535).value_or(https ? 443 : 80);
   fw_.admin_services = Ports(kProtoTcp, gui, gui);
   if (Flag(system.child("ssh"), "enable") || Flag(system, "enablesshd")) {
@@ -369,21 +373,33 @@ Addrs Reader::NetworkToken(const std::string& token, const std::string& path,
     return {};
   }
   Addrs out;
+  bool has_address = false;
   for (const std::string& k : keys) {
     const Iface* i = FindIface(k);
     if (!i) continue;
-    for (const Prefix& p : i->addresses) {
+    // "lanip" is the interface's own address; "lan" also takes the subnets of its virtual IPs.
+    size_t count = ip ? i->own_addresses : i->addresses.size();
+    for (size_t n = 0; n < count; ++n) {
+      const Prefix& p = i->addresses[n];
       out.sure = out.sure.Union(ip ? AddrsOf(p.address) : AddrsOf(p.Network()));
+      has_address = has_address || std::count(families.begin(), families.end(),
+                                               p.address.family) > 0;
     }
     out.sure = out.sure.Union(i->dynamic);
     for (Family f : families) {
       bool dynamic = f == Family::kV4 ? i->dynamic_v4 : i->dynamic_v6;
+      has_address = has_address || dynamic;
       if (!dynamic || ip) continue;
       // The address is a known point; the subnet around it is whatever the lease says.
-      Unknown(path, fmt::format("the subnet of '{}' is assigned at run time (not modelled)", k), notes);
+      std::string subnet = fmt::format("the {} subnet of '{}'", FamilyLabel(f), k);
+      Unknown(path, subnet + " is assigned at run time (not modelled)", notes);
       out.maybe = out.maybe.Union(AllRealAddrs(f));
-      out.why = fmt::format("the subnet of '{}'", k);
+      out.why = subnet;
     }
+  }
+  if (!has_address && notes.never_why.empty() && families.size() == 1) {
+    notes.never_why = fmt::format("'{}' has no {} address, so pfSense leaves the rule out",
+                                  token, FamilyLabel(families.front()));
   }
   return out;
 }

@@ -304,6 +304,15 @@ TEST(PfsenseReader, AntiLockoutOpensTheGuiOnLanUnlessDisabled) {
   EXPECT_EQ(Judge(in, "lan", "192.168.56.1", "192.168.56.2", Tcp(22)).why, "default");
   EXPECT_EQ(Judge(in, "opt1", "10.137.1.10", "10.137.1.1", Tcp(443)).why, "default");
 
+  // Without a protocol the GUI is plain http (filter_get_antilockout_ports): port 80 only.
+  Read plain = ReadConfig(Config("", "<webgui></webgui>"));
+  ASSERT_TRUE(plain.ok) << plain.diags.Format();
+  EXPECT_EQ(Judge(plain.fw.policy.input, "lan", "192.168.56.1", "192.168.56.2", Tcp(80)).why,
+            "pfSense anti-lockout rule");
+  EXPECT_EQ(Judge(plain.fw.policy.input, "lan", "192.168.56.1", "192.168.56.2", Tcp(443)).why,
+            "default");
+  EXPECT_EQ(plain.fw.admin_services, Tcp(80));
+
   Read off = ReadConfig(Config(""));
   EXPECT_EQ(Judge(off.fw.policy.input, "lan", "192.168.56.1", "192.168.56.2", Tcp(443)).why,
             "default");
@@ -321,6 +330,90 @@ TEST(PfsenseReader, BlocksIpv6UnlessAllowed) {
             "pfSense blocks IPv6 (not allowed)");
   Read allowed = ReadConfig(Config(pass_all, "<ipv6allow/><webgui><noantilockout/></webgui>"));
   EXPECT_EQ(Judge(allowed.fw.policy.forward, "opt1", "fd00::1", "2001:db8::1", Tcp(80)).why, "all");
+}
+
+TEST(PfsenseReader, VpnTabRulesWithoutAnAssignedInterfaceApplyToNoInterface) {
+  // The OpenVPN tab judges tunnel clients only: pfSense writes "on openvpn", the group of
+  // the tunnel devices, never the WAN or LAN.
+  Read r = ReadConfig(Config(
+      "<filter>" +
+      Rule("<type>pass</type><interface>openvpn</interface><source><any/></source>"
+           "<destination><any/></destination><descr>vpn clients</descr>") +
+      "</filter>"));
+  ASSERT_TRUE(r.ok) << r.diags.Format();
+  EXPECT_EQ(Judge(r.fw.policy.forward, "wan", "8.8.8.8", "10.137.1.10", Tcp(22)).why, "default");
+  EXPECT_EQ(Judge(r.fw.policy.input, "opt1", "10.137.1.10", "10.137.1.1", Tcp(443)).why,
+            "default");
+  ASSERT_EQ(r.fw.written_rules.size(), 1u);
+  EXPECT_TRUE(r.fw.written_rules[0].loaded);
+  EXPECT_TRUE(r.fw.written_rules[0].interfaces.empty());
+}
+
+TEST(PfsenseReader, OpnsenseAllowsIpv6WhenTheFlagIsPresentEvenEmpty) {
+  std::string pass_all =
+      "<filter>" +
+      Rule("<type>pass</type><interface>opt1</interface><ipprotocol>inet6</ipprotocol>"
+           "<source><any/></source><destination><any/></destination><descr>all</descr>") +
+      "</filter>";
+  std::string text = Config(pass_all, "<ipv6allow/><webgui><noantilockout/></webgui>");
+  text.replace(text.find("<pfsense>"), 9, "<opnsense>");
+  text.replace(text.find("</pfsense>"), 10, "</opnsense>");
+  for (size_t at; (at = text.find("<enable/>")) != std::string::npos;) {
+    text.replace(at, 9, "<enable>1</enable>");
+  }
+  Read r = ReadConfig(text);
+  ASSERT_TRUE(r.ok) << r.diags.Format();
+  EXPECT_EQ(Judge(r.fw.policy.forward, "opt1", "fd00::1", "2001:db8::1", Tcp(80)).why, "all");
+}
+
+TEST(PfsenseReader, CarpPassesEverywhereOnceThereIsAVirtualIp) {
+  ServiceSet carp = Proto(112);
+  Read plain = ReadConfig(Config(""));
+  EXPECT_EQ(Judge(plain.fw.policy.forward, "wan", "8.8.8.8", "10.137.1.10", carp).why,
+            "default");
+
+  Read r = ReadConfig(Config(R"(<virtualip><vip><mode>carp</mode><interface>lan</interface>
+      <subnet>192.168.56.4</subnet><subnet_bits>24</subnet_bits></vip></virtualip>)"));
+  ASSERT_TRUE(r.ok) << r.diags.Format();
+  EXPECT_EQ(Judge(r.fw.policy.forward, "wan", "8.8.8.8", "10.137.1.10", carp).why,
+            "pfSense passes CARP");
+  EXPECT_EQ(Judge(r.fw.policy.input, "lan", "192.168.56.3", "192.168.56.4", carp).why,
+            "pfSense passes CARP");
+  EXPECT_EQ(Judge(r.fw.policy.input, "lan", "192.168.56.2", "224.0.0.18", carp).why,
+            "pfSense blocks CARP from the firewall itself");
+}
+
+TEST(PfsenseReader, InterfaceAddressTokensFollowPfsense) {
+  Read r = ReadConfig(Config(
+      R"(<virtualip><vip><mode>ipalias</mode><interface>opt1</interface>
+      <subnet>10.137.9.1</subnet><subnet_bits>24</subnet_bits></vip></virtualip><filter>)" +
+      Rule("<type>pass</type><interface>opt2</interface><source><any/></source>"
+           "<destination><network>opt1ip</network></destination><descr>to opt1ip</descr>") +
+      Rule("<type>pass</type><interface>opt2</interface><ipprotocol>inet6</ipprotocol>"
+           "<source><network>opt2</network></source><destination><any/></destination>"
+           "<descr>opt2 v6</descr>") +
+      "</filter>"));
+  ASSERT_TRUE(r.ok) << r.diags.Format();
+  // "opt1ip" is the interface's own address, not its virtual IPs.
+  const Chain& in = r.fw.policy.input;
+  EXPECT_EQ(Judge(in, "opt2", "10.137.2.10", "10.137.1.1", Tcp(22)).why, "to opt1ip");
+  EXPECT_EQ(Judge(in, "opt2", "10.137.2.10", "10.137.9.1", Tcp(22)).why, "default");
+  // opt2 has no IPv6 address: pfSense leaves the IPv6 rule out.
+  ASSERT_EQ(r.fw.written_rules.size(), 2u);
+  EXPECT_TRUE(r.fw.written_rules[1].loaded);
+  EXPECT_EQ(r.fw.written_rules[1].skipped_why,
+            "'opt2' has no IPv6 address, so pfSense leaves the rule out");
+
+  // A subnet given at run time says of which family it is.
+  Read dynamic = ReadConfig(Config(
+      "<filter>" +
+      Rule("<type>pass</type><interface>lan</interface><source><network>wan</network></source>"
+           "<destination><any/></destination>") +
+      "</filter>"));
+  ASSERT_EQ(dynamic.diags.list().size(), 1u) << dynamic.diags.Format();
+  EXPECT_EQ(dynamic.diags.list()[0].path, "filter/rule[1]/source/network");
+  EXPECT_EQ(dynamic.diags.list()[0].message,
+            "the IPv4 subnet of 'wan' is assigned at run time (not modelled)");
 }
 
 TEST(PfsenseReader, ReportsUnmodelledOptionsWithTheirPath) {

@@ -24,6 +24,7 @@ struct Iface {
   std::string descr;   // "LAN"
   std::string device;  // "vtnet1"
   std::vector<Prefix> addresses;  // static ones, then virtual IPs
+  size_t own_addresses = 0;       // how many of `addresses` are static (not virtual IPs)
   AddrSet dynamic;     // symbolic points of run-time addresses
   bool dynamic_v4 = false;
   bool dynamic_v6 = false;
@@ -128,6 +129,7 @@ class Reader {
   void ReadFilter(Node root);
   void AddAutomaticRules(Node root);
   void AddIpv6Block(Node root);
+  void AddCarpRules(Node root);
   void AddAntiLockout(Node root);
   void AddDhcpServerRules(Node root);
   void AddBlockLists(Node root);

@@ -144,7 +144,10 @@ void Reader::ReadRule(Node rule, const std::string& path) {
   w.skipped_why = notes.skipped_why;
   w.unknown = !notes.unknown_why.empty();
 
-  if (w.loaded && w.decides) {
+  // A rule of a VPN tab with no assigned interface judges only VPN clients: it is loaded,
+  // but no interface of the matrix sees it (an empty interface list would mean every one).
+  bool nowhere = ifaces && ifaces->names.empty() && w.interfaces.empty();
+  if (w.loaded && w.decides && !nowhere) {
     PacketSet sure = notes.whole_unknown ? PacketSet() : match.sure;
     PolicyRule r = MakeRule(w.action, sure, w.origin);
     r.unknown = match.sure.Union(match.maybe).Subtract(sure);
@@ -212,9 +215,10 @@ void Reader::AddUnreadRules(Node root) {
 
 // ---- pfSense's automatic rules ---------------------------------------------------------------
 
-// Without system/ipv6allow pfSense drops all IPv6 before any user rule.
+// Without system/ipv6allow pfSense drops all IPv6 before any user rule. OPNsense tests this
+// flag by presence too (isset), so an empty <ipv6allow/> allows IPv6 there as well.
 void Reader::AddIpv6Block(Node root) {
-  if (Flag(root.child("system"), "ipv6allow")) return;
+  if (root.child("system").child("ipv6allow")) return;
   AddrSet v6 = AllAddrs(Family::kV6);
   buckets_.automatic.push_back(MakeRule(Action::kDrop, PacketSet::Of(v6, v6, AllServices()),
                                         Origin("system/ipv6allow",
@@ -229,7 +233,7 @@ void Reader::AddAntiLockout(Node root) {
   std::string on = ifaces_.size() > 1 ? "lan" : "wan";
   const Iface* i = FindIface(on);
   if (!i) return;
-  bool https = Text(webgui.child("protocol")) != "http";
+  bool https = Text(webgui.child("protocol")) == "https";
   int gui = ParseInt(Text(webgui.child("port")), 65535).value_or(https ? 443 : 80);
   ServiceSet svc = fw_.admin_services;
   if (https && gui != 80 && !Flag(webgui, "disablehttpredirect")) {
@@ -289,6 +293,29 @@ void Reader::AddBlockLists(Node root) {
   }
 }
 
+// CARP advertisements pass everywhere, both ways and without state, except (usually) inbound
+// from the firewall's own addresses. pfSense writes these rules once there is a virtual IP or
+// HA sync (filter_process_carp_rules); OPNsense always writes the pass
+// (filter_core_rules_system).
+void Reader::AddCarpRules(Node root) {
+  constexpr uint8_t kProtoCarp = 112;
+  auto filled = [](Node n) { return n && (n.first_child().type() == pugi::node_element); };
+  bool vips = false;
+  for (Node vip : root.child("virtualip").children("vip")) vips = vips || filled(vip);
+  bool carp = vips || filled(root.child("hasync"));
+  if (!carp && !opnsense_) return;
+  AddrSet all = AllAddrsBothFamilies();
+  if (opnsense_ ? !carp : carp) {  // OPNsense keeps this block only without CARP in use
+    buckets_.automatic.push_back(
+        MakeRule(Action::kDrop, PacketSet::Of(SelfAddrs(), all, Proto(kProtoCarp)),
+                 Origin("virtualip", "pfSense blocks CARP from the firewall itself")));
+  }
+  PolicyRule pass = MakeRule(Action::kAccept, PacketSet::Of(all, all, Proto(kProtoCarp)),
+                             Origin("virtualip", "pfSense passes CARP"));
+  buckets_.automatic.push_back(pass);
+  buckets_.out_quick[0].push_back(pass);
+}
+
 void Reader::AddAutomaticRules(Node root) {
   AddIpv6Block(root);
   if (!Flag(root.child("system"), "no_apipa_block")) {
@@ -303,6 +330,7 @@ void Reader::AddAutomaticRules(Node root) {
   buckets_.automatic.push_back(
       MakeRule(Action::kDrop, PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(), port0),
                Origin("filter", "pfSense blocks port 0")));
+  AddCarpRules(root);
   AddBlockLists(root);
   AddDhcpServerRules(root);
   AddAntiLockout(root);
