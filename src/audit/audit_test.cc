@@ -316,6 +316,31 @@ TEST_F(AuditTest, FindingsNameTheFirewallsOwnRulesByTextAndLeaveOutLettingOut) {
   EXPECT_THAT(f->message, ::testing::Not(HasSubstr("lets out anything")));
 }
 
+TEST_F(AuditTest, CaptivePortalMakesItsInterfaceUnknown) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>pass</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><any/></destination><descr>guests</descr></rule>
+  </filter>
+  <captiveportal><guests><enable/><interface>opt1</interface></guests></captiveportal>)")
+                     .string();
+  AuditResult r = Run(opts);
+  std::string text = FormatAudit(r, opts);
+  EXPECT_THAT(text, HasSubstr("-> internet             may: any")) << text;
+  EXPECT_THAT(text, HasSubstr("captiveportal/guests: a captive portal"));
+  EXPECT_NE(Find(r, "verdict-unknown"), nullptr);
+}
+
+TEST_F(AuditTest, SwitchedOffFilterLetsEverythingThrough) {
+  AuditOptions opts;
+  opts.pfsense = Config("<system><disablefilter/></system>").string();
+  AuditResult r = Run(opts);
+  const Finding* f = Find(r, "filter-disabled");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_EQ(f->risk, Risk::kCritical);
+  EXPECT_THAT(FormatAudit(r, opts), HasSubstr("internet\n  -> lan (network)        any"));
+}
+
 TEST_F(AuditTest, ScheduledRuleMakesItsVerdictsUnknown) {
   AuditOptions opts;
   opts.pfsense = Config(R"(<filter>

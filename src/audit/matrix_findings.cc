@@ -162,6 +162,11 @@ void UnknownVerdicts(const Matrix& m, std::vector<Finding>& out) {
 std::vector<Finding> MatrixFindings(const FirewallView& fw, const std::vector<PlacedVm>& vms,
                                     const Matrix& m) {
   std::vector<Finding> out;
+  if (fw.policy.forward.default_origin.path == "system/disablefilter") {
+    out.push_back({Risk::kCritical, "filter-disabled", "the firewall",
+                   "packet filtering is switched off: the firewall routes every packet",
+                   fw.policy.forward.default_origin.Where()});
+  }
   AdminReachable(fw, vms, m, out);
   Ipv6Unfiltered(fw, m, out);
   OpenFromOutside(fw, m, out);

@@ -660,6 +660,7 @@ bool Reader::Read(const std::string& text) {
   ReadFilter(root);
   ReadNat(root);
   Assemble();
+  if (Flag(root.child("system"), "disablefilter")) SwitchFilterOff();
   fw_.wan = DefaultWan(root);
   return !HasErrorsSince(diags_, first_diag);
 }

@@ -131,6 +131,7 @@ class Reader {
   void AddIpv6Block(Node root);
   void AddCarpRules(Node root);
   void AddAntiLockout(Node root);
+  void AddCaptivePortals(Node root);
   void AddDhcpServerRules(Node root);
   void AddBlockLists(Node root);
   void AddUnreadRules(Node root);
@@ -141,6 +142,7 @@ class Reader {
   void PlaceOf(Node rule, WrittenRule& w) const;
   void Place(PolicyRule r, const WrittenRule& w, bool group);
   void Assemble();
+  void SwitchFilterOff();
 
   // NAT (pfsense_nat.cc).
   void ReadNat(Node root);

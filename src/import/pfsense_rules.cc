@@ -334,6 +334,25 @@ void Reader::AddAutomaticRules(Node root) {
   AddBlockLists(root);
   AddDhcpServerRules(root);
   AddAntiLockout(root);
+  AddCaptivePortals(root);
+}
+
+// A captive portal holds back a client's traffic until it logs in, which no file says: what
+// its interface sends past the firewall may pass (once logged in) or not (before).
+void Reader::AddCaptivePortals(Node root) {
+  for (Node zone : root.child("captiveportal").children()) {
+    if (zone.type() != pugi::node_element || !Flag(zone, "enable")) continue;
+    std::string path = fmt::format("captiveportal/{}", zone.name());
+    RuleNotes notes;
+    Unknown(path, "a captive portal (clients pass only once logged in) is not modelled", notes);
+    PolicyRule r = MakeRule(Action::kDrop, PacketSet(),
+                            Origin(path, fmt::format("captive portal '{}'", zone.name())));
+    r.iif.names = Split(Text(zone.child("interface")), ",");
+    r.unknown = PacketSet::Of(AllAddrsBothFamilies(),
+                              AllAddrsBothFamilies().Subtract(SelfAddrs()), AllServices());
+    r.unknown_why = "a captive portal lets clients through only once they log in";
+    if (!r.iif.names.empty()) buckets_.automatic.push_back(std::move(r));
+  }
 }
 
 // ---- Chains ----------------------------------------------------------------------------------
@@ -367,6 +386,21 @@ void Reader::Assemble() {
   append(p.output.rules, b.out_quick, b.out_last);
   p.output.default_action = Action::kAccept;
   p.output.default_origin = Origin("filter", "pfSense lets out anything");
+}
+
+// "Disable all packet filtering" turns pf off, NAT with it: the firewall is a plain router.
+void Reader::SwitchFilterOff() {
+  Policy& p = fw_.policy;
+  Provenance off = Origin("system/disablefilter", "packet filtering is switched off");
+  for (Chain* c : {&p.input, &p.forward, &p.output}) {
+    c->rules.clear();
+    c->default_action = Action::kAccept;
+    c->default_origin = off;
+  }
+  fw_.redirects.clear();
+  fw_.source_nat.clear();
+  fw_.outbound_nat_mode = "disabled";
+  Warning("system/disablefilter", "packet filtering is switched off: every packet passes");
 }
 
 }  // namespace bulkhead::pfsense
