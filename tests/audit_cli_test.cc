@@ -90,6 +90,18 @@ TEST_F(AuditCliTest, AHandEditIsADifferenceFromTheFile) {
   EXPECT_THAT(r.out, HasSubstr("filter/rule[1]"));
 }
 
+TEST_F(AuditCliTest, JsonSurvivesTextThatIsNotUtf8) {
+  // An ISO-8859-1 config.xml: its descriptions reach the report byte for byte.
+  std::string xml = Slurp(Pfsense("netbed__1.xml"));
+  size_t at = xml.find("<descr>");
+  ASSERT_NE(at, std::string::npos);
+  xml.insert(at + 7, "NET\xc4 ");
+  Spit(dir_ / "latin1.xml", xml);
+  Result r = Bulkhead("audit --json --pfsense " + (dir_ / "latin1.xml").string());
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NO_THROW((void)nlohmann::json::parse(r.out));
+}
+
 TEST_F(AuditCliTest, BadInputExitsTwoAndSaysWhere) {
   Result r = Bulkhead("audit");
   EXPECT_EQ(r.code, 2);

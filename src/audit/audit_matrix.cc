@@ -39,6 +39,7 @@ class Builder {
   void MakeSources();
   std::optional<std::string> RouteOf(size_t col) const;
   void FillRow(size_t row);
+  AddrSet SourcesOf(const Endpoint& src) const;
   void ThroughFirewall(size_t row, const std::string& iface, const PacketSet& packets,
                        const Provenance* rewrite, const std::string& note);
   void Direct(size_t row, size_t col, const std::string& note);
@@ -196,6 +197,30 @@ void Builder::FillVmExtras(size_t row, const PlacedVm& vm) {
   }
 }
 
+// The addresses a source sends from. A VM sends from its reservation and a network from its
+// subnets; what comes in from outside is everything but the inside subnets, which pf's
+// antispoof rules drop on every interface but their own. Packets with forged sources are not
+// connections: the replies go elsewhere. Unknown addresses (a run-time subnet) are anything.
+AddrSet Builder::SourcesOf(const Endpoint& src) const {
+  if (src.kind == EndpointKind::kVm && !src.addresses.empty()) return src.addresses;
+  AddrSet own, others;
+  bool has[2] = {false, false};
+  for (const FirewallInterface& i : fw_.interfaces) {
+    bool mine = i.name == src.iface;
+    for (const Prefix& p : i.addresses) {
+      AddrSet& to = mine ? own : others;
+      to = to.Union(AddrsOf(p.Network()));
+      if (mine) has[p.address.family == Family::kV6] = true;
+    }
+  }
+  if (src.kind == EndpointKind::kInternet) return AllAddrsBothFamilies().Subtract(others);
+  // A family the interface has no static subnet of is given out at run time, if at all.
+  for (Family f : {Family::kV4, Family::kV6}) {
+    if (!has[f == Family::kV6]) own = own.Union(AllAddrs(f).Subtract(others));
+  }
+  return own;
+}
+
 void Builder::FillRow(size_t row) {
   const Endpoint& src = m_.sources[row];
   if (!src.iface.empty()) {
@@ -208,7 +233,8 @@ void Builder::FillRow(size_t row) {
         Direct(row, col, "same network: no firewall in between");
       }
     }
-    PacketSet packets = PacketsTowards(all_columns_);
+    PacketSet packets = PacketsTowards(all_columns_).Intersect(
+        PacketSet::Of(SourcesOf(src), AllAddrsBothFamilies(), AllServices()));
     packets = ApplyRewrites(row, src.iface, std::move(packets));
     ThroughFirewall(row, src.iface, packets, nullptr, "");
   }

@@ -90,6 +90,22 @@ std::string FamilyServices(const PacketSet& p) {
   return fmt::format("ipv4 {}; ipv6 {}", v4_text, v6_text);
 }
 
+// " to 203.0.113.80/29, www.mybank.example" or " to all but 192.168.1.0/24" when a cell passes
+// to part of its column only (a host in a network, a named destination in the internet); ""
+// when it passes to all of it.
+std::string PartOfColumn(const PacketSet& p, const Endpoint& column, const NameTable& names) {
+  AddrSet to = p.Destinations();
+  AddrSet whole;
+  for (Family f : {Family::kV4, Family::kV6}) {
+    if (to.Intersects(AllAddrs(f))) whole = whole.Union(column.addresses.Intersect(AllAddrs(f)));
+  }
+  if (to == whole) return "";
+  if (to.ranges().size() <= 6) return " to " + FormatAddrs(to, &names);
+  AddrSet missing = whole.Subtract(to);
+  if (missing.ranges().size() <= 6) return " to all but " + FormatAddrs(missing, &names);
+  return " to part of it";
+}
+
 std::string MatrixText(const AuditResult& r) {
   const Matrix& m = r.matrix;
   std::string out = "reachability (connections that open; 'may' depends on something unknown)\n";
@@ -100,9 +116,13 @@ std::string MatrixText(const AuditResult& r) {
     bool any = false;
     for (size_t d = 0; d < m.destinations.size(); ++d) {
       const Cell& c = m.At(s, d);
-      std::string text = c.passed.empty() ? "" : FamilyServices(c.passed);
+      const Endpoint& dst = m.destinations[d];
+      const NameTable& names = r.firewall.policy.names;
+      std::string text =
+          c.passed.empty() ? "" : FamilyServices(c.passed) + PartOfColumn(c.passed, dst, names);
       if (!c.unknown.empty()) {
-        text += fmt::format("{}may: {}", text.empty() ? "" : "; ", FamilyServices(c.unknown));
+        text += fmt::format("{}may: {}{}", text.empty() ? "" : "; ", FamilyServices(c.unknown),
+                            PartOfColumn(c.unknown, dst, names));
       }
       if (text.empty()) continue;
       out += fmt::format("  -> {:<{}}  {}\n", EndpointLabel(m.destinations[d]), width, text);

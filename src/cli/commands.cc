@@ -29,6 +29,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A JSON report and its final newline. Names and descriptions come from the user's files as
+// they are; text that is not UTF-8 (an ISO-8859-1 config.xml) gets U+FFFD in its place rather
+// than aborting the report.
+std::string JsonText(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 void PrintDiagnostics(const Diagnostics& diags, const std::string& source) {
   if (!diags.list().empty()) std::fputs(diags.Format(source).c_str(), stderr);
 }
@@ -58,10 +65,7 @@ bool Load(const std::string& file, const CommonOptions& opts, Spec& spec, Plan& 
   if (ok || spec.plannable) ok = MakePlan(spec, plan, diags) && ok;
   PrintDiagnostics(diags, spec.text);
   if (!ok && opts.json) {
-    std::fputs((nlohmann::json{{"file", file}, {"ok", false},
-                               {"diagnostics", DiagnosticsJson(diags)}}
-                    .dump(2) +
-                "\n")
+    std::fputs(JsonText({{"file", file}, {"ok", false}, {"diagnostics", DiagnosticsJson(diags)}})
                    .c_str(),
                stdout);
   }
@@ -273,7 +277,7 @@ ExitCode LabProbeReport(const Spec& spec, const Plan& plan, const LabLayout& lay
   bool ok = ProbeLab(spec, plan, layout, TodayOf(opts), result, diags, progress);
   PrintDiagnostics(diags, "");
   if (!ok) return ExitCode::kBadInput;
-  Print(opts.json ? LabProbeJson(result).dump(2) + "\n" : FormatLabProbe(result));
+  Print(opts.json ? JsonText(LabProbeJson(result)) : FormatLabProbe(result));
   return result.differences.empty() ? ExitCode::kOk : ExitCode::kFindings;
 }
 
@@ -333,12 +337,11 @@ ExitCode RunAudit(const AuditCommandOptions& audit, const CommonOptions& opts) {
   PrintDiagnostics(of_others, "");
   if (!ok) {
     if (opts.json) {
-      Print(nlohmann::json{{"ok", false}, {"diagnostics", DiagnosticsJson(diags)}}.dump(2) +
-            "\n");
+      Print(JsonText({{"ok", false}, {"diagnostics", DiagnosticsJson(diags)}}));
     }
     return ExitCode::kBadInput;
   }
-  Print(opts.json ? AuditJson(result, in).dump(2) + "\n" : FormatAudit(result, in));
+  Print(opts.json ? JsonText(AuditJson(result, in)) : FormatAudit(result, in));
   return FailsAt(result, *fail_on) ? ExitCode::kFindings : ExitCode::kOk;
 }
 
@@ -360,11 +363,9 @@ ExitCode RunCheck(const std::string& file, const CommonOptions& opts) {
   size_t rules = spec.host.egress.size();
   for (const Zone& z : spec.zones) rules += z.egress.size();
   if (opts.json) {
-    Print(nlohmann::json{{"file", file}, {"ok", true}, {"vms", spec.vms.size()},
-                         {"zones", spec.zones.size()}, {"networks", plan.networks.size()},
-                         {"rules", rules}, {"diagnostics", DiagnosticsJson(diags)}}
-              .dump(2) +
-          "\n");
+    Print(JsonText({{"file", file}, {"ok", true}, {"vms", spec.vms.size()},
+                    {"zones", spec.zones.size()}, {"networks", plan.networks.size()},
+                    {"rules", rules}, {"diagnostics", DiagnosticsJson(diags)}}));
   } else {
     Print(fmt::format("{}: ok ({} VMs, {} zones, {} internal networks, {} egress rules)\n", file,
                       spec.vms.size(), spec.zones.size(), plan.networks.size(), rules));
@@ -376,7 +377,7 @@ ExitCode RunPlan(const std::string& file, const CommonOptions& opts) {
   Spec spec;
   Plan plan;
   if (!Load(file, opts, spec, plan)) return ExitCode::kBadInput;
-  Print(opts.json ? PlanJson(spec, plan).dump(2) + "\n" : PlanText(spec, plan));
+  Print(opts.json ? JsonText(PlanJson(spec, plan)) : PlanText(spec, plan));
   return ExitCode::kOk;
 }
 
@@ -389,7 +390,7 @@ ExitCode RunRender(const std::string& file, const std::vector<std::string>& targ
   if (written.empty()) return ExitCode::kBadInput;
   WarnIfNoAdminPassword(spec, ExpandTargets(targets));
   if (opts.json) {
-    Print(nlohmann::json{{"written", written}}.dump(2) + "\n");
+    Print(JsonText({{"written", written}}));
   } else {
     for (const std::string& path : written) Print("wrote " + path + "\n");
   }
@@ -423,7 +424,7 @@ ExitCode RunVerify(const std::string& file, const std::string& engine_name,
   if (from_dir.empty()) ForgetFolder(dir, result);
 
   if (opts.json) {
-    Print(VerifyJson(result).dump(2) + "\n");
+    Print(JsonText(VerifyJson(result)));
   } else {
     Print(fmt::format("{} as generated for {} ({}):\n\n", file, engine_target,
                       from_dir.empty() ? "rendered afresh" : "read from " + from_dir));
