@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "audit/nat.h"
+#include "engine/first_match.h"
 
 namespace bulkhead {
 namespace {
@@ -27,37 +28,56 @@ PacketSet MostOf(const PolicyRule& r) {
   return r.unknown.empty() ? r.match : r.match.Union(r.unknown);
 }
 
-// What the walks found, by rule (Provenance::Where).
-struct Walks {
-  std::set<std::string> reached;
-  std::map<std::string, PacketSet> passed;  // accepting rules: the first packets they decide
+// What an accepting rule decides first, as far as the findings look at it: where inside it
+// passes to, and which services. Whole packet sets would hold a copy of a large alias each.
+struct Passed {
+  AddrSet inside_destinations;
+  ServiceSet services;
 };
 
+// What the walks found, by rule (Provenance::Where).
+struct Walks {
+  AddrSet inside;  // the networks of the inside interfaces
+  std::set<std::string> reached;
+  std::map<std::string, Passed> passed;  // accepting rules
+};
+
+void NotePassed(const PacketSet& taken, const AddrSet& inside, Passed& p) {
+  for (const Cube& c : taken.cubes()) {
+    p.inside_destinations = p.inside_destinations.Union(c.dst.Intersect(inside));
+    p.services = p.services.Union(c.svc);
+  }
+}
+
+// On atoms once the undecided packets hold a large alias (engine/first_match.h).
 void WalkChain(const Chain& chain, const std::string& iif, const std::string& oif,
                Walks& w) {
-  PacketSet remaining = PacketSet::All();
-  size_t compacted = 1;
-  for (const PolicyRule& r : chain.rules) {
-    if (remaining.empty()) break;
-    if (r.state == StateMatch::kEstablished || !r.iif.Matches(iif) || !r.oif.Matches(oif)) {
+  FirstMatchWalk walk(chain, iif, oif, StateMatch::kNew, PacketSet::All());
+  for (int i = walk.rule(); i >= 0; i = walk.rule()) {
+    const PolicyRule& r = chain.rules[i];
+    std::string key = r.origin.Where();
+    if (walk.Reaches(r.match) || walk.Reaches(r.unknown)) w.reached.insert(key);
+    if (r.action != Action::kAccept) {
+      walk.Discard();
       continue;
     }
-    std::string key = r.origin.Where();
-    if (remaining.Intersects(MostOf(r))) w.reached.insert(key);
-    PacketSet taken = remaining.SplitOff(r.match);
-    if (r.action == Action::kAccept && !taken.empty()) {
-      PacketSet& p = w.passed[key];
-      p = p.empty() ? std::move(taken) : p.Union(taken);
-    }
-    if (remaining.cubes().size() > 2 * compacted + 8) {
-      remaining.Compact();
-      compacted = remaining.cubes().size();
-    }
+    PacketSet taken = walk.Take();
+    if (!taken.empty()) NotePassed(taken, w.inside, w.passed[key]);
   }
+}
+
+AddrSet InsideNetworks(const FirewallView& fw) {
+  AddrSet::Ranges ranges;
+  for (const FirewallInterface& i : fw.interfaces) {
+    if (i.outside) continue;
+    for (const Prefix& p : i.addresses) ranges.push_back(AddrsOf(p.Network()).ranges().front());
+  }
+  return AddrSet::FromRanges(std::move(ranges));
 }
 
 Walks WalkAll(const FirewallView& fw) {
   Walks w;
+  w.inside = InsideNetworks(fw);
   for (const FirewallInterface& i : fw.interfaces) {
     WalkChain(fw.policy.forward, i.name, "", w);
     WalkChain(fw.policy.output, "", i.name, w);
@@ -143,7 +163,7 @@ void Shadowed(const FirewallView& fw, const Positions& positions, const WrittenR
 }
 
 // A pass to "any" from an inside interface also passes to every other inside network.
-void Wider(const FirewallView& fw, const WrittenRule& w, const PacketSet& passed,
+void Wider(const FirewallView& fw, const WrittenRule& w, const Passed& passed,
            std::vector<Finding>& out) {
   std::vector<std::string> reached;
   for (const FirewallInterface& i : fw.interfaces) {
@@ -153,7 +173,7 @@ void Wider(const FirewallView& fw, const WrittenRule& w, const PacketSet& passed
     }
     AddrSet net;
     for (const Prefix& p : i.addresses) net = net.Union(AddrsOf(p.Network()));
-    if (passed.Destinations().Intersects(net)) reached.push_back("'" + i.name + "'");
+    if (passed.inside_destinations.Intersects(net)) reached.push_back("'" + i.name + "'");
   }
   if (reached.empty()) return;
   std::string list;
@@ -231,7 +251,7 @@ std::vector<Finding> RuleFindings(const FirewallView& fw) {
     if (passed == walks.passed.end()) continue;
     if (w.destination_any) Wider(fw, w, passed->second, out);
     // DHCP clients ask before they have an address: any source is how such a rule must read.
-    bool dhcp = passed->second.Services().IsSubsetOf(Ports(kProtoUdp, 67, 68));
+    bool dhcp = passed->second.services.IsSubsetOf(Ports(kProtoUdp, 67, 68));
     if (w.source_any && !dhcp) AnySource(fw, w, out);
   }
   PortForwards(fw, out);

@@ -74,9 +74,13 @@ class IntervalSet {
   }
 
   // Walks the smaller set and binary-searches the larger one, so a few ranges against an alias
-  // of tens of thousands cost O(few * log(alias)).
+  // of tens of thousands cost O(few * log(alias)). A set lying within one range of the other
+  // (an alias cut to its family) is the result itself, shared rather than copied.
   IntervalSet Intersect(const IntervalSet& o) const {
     if (ranges_ == o.ranges_) return *this;
+    if (empty() || o.empty()) return {};
+    if (o.Covers(front(), back())) return *this;
+    if (Covers(o.front(), o.back())) return o;
     const IntervalSet& small = ranges().size() <= o.ranges().size() ? *this : o;
     const IntervalSet& big = &small == this ? o : *this;
     Ranges out;
@@ -140,15 +144,23 @@ class IntervalSet {
     }
     return false;
   }
+  // Every range of `o` that holds one of ours is searched for once, and so is the first of
+  // ours past it: O(min(n, m) log) however large either set is.
   bool IsSubsetOf(const IntervalSet& o) const {
     if (ranges_ == o.ranges_) return true;
     auto from = o.ranges().begin();
-    for (const Range& a : ranges()) {
-      from = o.FirstEndingAtOrAfter(from, a.first);
-      if (from == o.ranges().end() || a.first < from->first || from->last < a.last) return false;
+    for (auto a = ranges().begin(); a != ranges().end();) {
+      from = o.FirstEndingAtOrAfter(from, a->first);
+      if (from == o.ranges().end() || a->first < from->first || from->last < a->last) return false;
+      a = std::upper_bound(a + 1, ranges().end(), from->last,
+                           [](const T& v, const Range& r) { return v < r.last; });
     }
     return true;
   }
+
+  // Sets with the same identity share their ranges, so they are equal; sets with different
+  // identities may be equal too. Null for the empty set. Lets callers remember work per set.
+  const void* Identity() const { return ranges_.get(); }
 
   // The smallest and largest member; only on a non-empty set.
   const T& front() const { return ranges_->front().first; }
@@ -164,6 +176,12 @@ class IntervalSet {
   // Takes ranges already in normal form; an empty list is stored as no list at all.
   explicit IntervalSet(Ranges&& normal) {
     if (!normal.empty()) ranges_ = std::make_shared<const Ranges>(std::move(normal));
+  }
+
+  // Whether one range holds all of [first, last].
+  bool Covers(const T& first, const T& last) const {
+    auto it = FirstEndingAtOrAfter(ranges().begin(), last);
+    return it != ranges().end() && !(first < it->first);
   }
 
   typename Ranges::const_iterator FirstEndingAtOrAfter(typename Ranges::const_iterator from,

@@ -398,20 +398,54 @@ void SplitAxis(Set&& a, const Set& b, Set& inside, Set& outside) {
   outside = a.Subtract(b);
 }
 
+// Splits of one axis against one set of b, remembered by the identity of the set split. The
+// pieces of a cube share their sets, so cutting b out of many pieces that hold the same large
+// alias (or its complement) computes, and stores, that difference once instead of per piece.
+template <typename Set>
+class AxisSplitter {
+ public:
+  explicit AxisSplitter(const Set& b) : b_(b) {}
+
+  void Split(Set&& a, Set& inside, Set& outside) {
+    if (a.ranges().size() < kRemembered) return SplitAxis(std::move(a), b_, inside, outside);
+    auto [it, fresh] = memo_.try_emplace(a.Identity());
+    Entry& e = it->second;
+    if (fresh) {
+      e.split = a;  // keeps the identity alive, so that no other set can take it over
+      SplitAxis(std::move(a), b_, e.inside, e.outside);
+    }
+    inside = e.inside, outside = e.outside;
+  }
+
+ private:
+  static constexpr size_t kRemembered = 8;  // smaller sets are cheaper to split than to look up
+  struct Entry {
+    Set split, inside, outside;
+  };
+  const Set& b_;
+  std::unordered_map<const void*, Entry> memo_;
+};
+
+struct CubeSplitter {
+  explicit CubeSplitter(const Cube& b) : src(b.src), dst(b.dst), svc(b.svc) {}
+  AxisSplitter<AddrSet> src, dst;
+  AxisSplitter<ServiceSet> svc;
+};
+
 // Splits intersecting cubes: appends a - b to `rest` as the part outside b's sources, then the
 // part inside them but outside b's destinations, then the part inside both but outside b's
 // services; appends a & b to `taken` when given.
-void SplitCube(Cube&& a, const Cube& b, std::vector<Cube>& rest, std::vector<Cube>* taken) {
+void SplitCube(Cube&& a, CubeSplitter& b, std::vector<Cube>& rest, std::vector<Cube>* taken) {
   AddrSet src_in, src_out;
-  SplitAxis(std::move(a.src), b.src, src_in, src_out);
+  b.src.Split(std::move(a.src), src_in, src_out);
   if (!src_out.empty()) rest.push_back({std::move(src_out), a.dst, a.svc});
 
   AddrSet dst_in, dst_out;
-  SplitAxis(std::move(a.dst), b.dst, dst_in, dst_out);
+  b.dst.Split(std::move(a.dst), dst_in, dst_out);
   if (!dst_out.empty()) rest.push_back({src_in, std::move(dst_out), a.svc});
 
   ServiceSet svc_in, svc_out;
-  SplitAxis(std::move(a.svc), b.svc, svc_in, svc_out);
+  b.svc.Split(std::move(a.svc), svc_in, svc_out);
   if (!svc_out.empty()) rest.push_back({src_in, dst_in, std::move(svc_out)});
   if (taken) taken->push_back({std::move(src_in), std::move(dst_in), std::move(svc_in)});
 }
@@ -423,9 +457,10 @@ void SubtractCube(std::vector<Cube>& cubes, const Cube& b, std::vector<Cube>* ta
   if (first_hit == cubes.end()) return;
   std::vector<Cube> rest;
   rest.reserve(cubes.size() + 2);
+  CubeSplitter splitter(b);
   for (auto it = cubes.begin(); it != cubes.end(); ++it) {
     if (it >= first_hit && CubesIntersect(*it, b)) {
-      SplitCube(std::move(*it), b, rest, taken);
+      SplitCube(std::move(*it), splitter, rest, taken);
     } else {
       rest.push_back(std::move(*it));
     }

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // First-match evaluation of a chain over a whole packet set at once: each rule takes the part
-// of the still undecided packets it matches. Rules that cannot apply are skipped on their
-// interfaces and state, then on cube bounds, before any exact set work is done.
+// of the still undecided packets it matches. The walk itself (engine/first_match.h) skips rules
+// on their interfaces, state and cube bounds, and moves to address atoms on large sets.
 
 #include "engine/policy.h"
 
 #include <algorithm>
 
 #include <fmt/format.h>
+
+#include "engine/first_match.h"
 
 namespace bulkhead {
 namespace {
@@ -19,41 +21,6 @@ bool NameMatches(const std::string& pattern, const std::string& iface) {
            iface.size() >= pattern.size() - 1;
   }
   return pattern == iface;
-}
-
-bool RuleApplies(const PolicyRule& rule, const std::string& iif, const std::string& oif,
-                 StateMatch state) {
-  if (rule.state != StateMatch::kAny && rule.state != state) return false;
-  return rule.iif.Matches(iif) && rule.oif.Matches(oif);
-}
-
-// The smallest box around every cube of a set; lets a rule be skipped without set algebra.
-struct Bounds {
-  AddrKey src_lo, src_hi, dst_lo, dst_hi;
-  uint32_t svc_lo = 0, svc_hi = 0;
-  bool empty = true;
-
-  void Add(const Cube& c) {
-    if (empty) {
-      *this = {c.src.front(), c.src.back(), c.dst.front(), c.dst.back(),
-               c.svc.front(), c.svc.back(), false};
-      return;
-    }
-    src_lo = std::min(src_lo, c.src.front()), src_hi = std::max(src_hi, c.src.back());
-    dst_lo = std::min(dst_lo, c.dst.front()), dst_hi = std::max(dst_hi, c.dst.back());
-    svc_lo = std::min(svc_lo, c.svc.front()), svc_hi = std::max(svc_hi, c.svc.back());
-  }
-
-  bool Meets(const Bounds& o) const {
-    return !empty && !o.empty && !(src_hi < o.src_lo) && !(o.src_hi < src_lo) &&
-           !(dst_hi < o.dst_lo) && !(o.dst_hi < dst_lo) && svc_lo <= o.svc_hi && o.svc_lo <= svc_hi;
-  }
-};
-
-Bounds BoundsOf(const PacketSet& s) {
-  Bounds b;
-  for (const Cube& c : s.cubes()) b.Add(c);
-  return b;
 }
 
 }  // namespace
@@ -95,30 +62,22 @@ const Chain& ChainOf(const Policy& p, Hook h) {
   return p.forward;
 }
 
+bool RuleApplies(const PolicyRule& rule, const std::string& iif, const std::string& oif,
+                 StateMatch state) {
+  if (rule.state != StateMatch::kAny && rule.state != state) return false;
+  return rule.iif.Matches(iif) && rule.oif.Matches(oif);
+}
+
 std::vector<Decision> Evaluate(const Chain& chain, const std::string& iif, const std::string& oif,
-                               StateMatch state, const PacketSet& packets) {
+                               StateMatch state, const PacketSet& packets, AtomUse atoms) {
   std::vector<Decision> decisions;
-  PacketSet remaining = packets;
-  Bounds remaining_bounds = BoundsOf(remaining);
-  size_t compacted_size = remaining.cubes().size();
-
-  for (size_t i = 0; i < chain.rules.size() && !remaining.empty(); ++i) {
-    const PolicyRule& rule = chain.rules[i];
-    if (!RuleApplies(rule, iif, oif, state)) continue;
-    if (!remaining_bounds.Meets(BoundsOf(rule.match))) continue;
-    PacketSet matched = remaining.SplitOff(rule.match);
-    if (matched.empty()) continue;
-
-    // Splitting fragments the rest; merging it back now and then keeps later rules cheap.
-    if (remaining.cubes().size() > 2 * compacted_size + 8) {
-      remaining.Compact();
-      compacted_size = remaining.cubes().size();
-    }
-    remaining_bounds = BoundsOf(remaining);
-    decisions.push_back({std::move(matched), rule.action, static_cast<int>(i)});
+  FirstMatchWalk walk(chain, iif, oif, state, packets, atoms);
+  for (int i = walk.rule(); i >= 0; i = walk.rule()) {
+    PacketSet matched = walk.Take();
+    if (!matched.empty()) decisions.push_back({std::move(matched), chain.rules[i].action, i});
   }
-
-  if (!remaining.empty()) decisions.push_back({std::move(remaining), chain.default_action, -1});
+  PacketSet rest = walk.TakeRest();
+  if (!rest.empty()) decisions.push_back({std::move(rest), chain.default_action, -1});
   return decisions;
 }
 

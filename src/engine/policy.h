@@ -90,11 +90,21 @@ struct Decision {
   int rule = -1;
 };
 
+// Whether Evaluate works on address atoms (engine/atoms.h) rather than on the addresses
+// themselves. kAuto does when some address set is large; the decisions are the same either
+// way, only the time and memory differ. kNever and kAlways are for tests and benchmarks.
+enum class AtomUse { kAuto, kNever, kAlways };
+
 // First-match evaluation of `packets` arriving on `iif` and leaving on `oif` (either may be
 // empty for hooks that have none) in connection state `state` (kNew or kEstablished).
 // The returned decisions partition `packets` exactly, in rule order, default last.
 std::vector<Decision> Evaluate(const Chain& chain, const std::string& iif, const std::string& oif,
-                               StateMatch state, const PacketSet& packets);
+                               StateMatch state, const PacketSet& packets,
+                               AtomUse atoms = AtomUse::kAuto);
+
+// Whether a rule takes part in a walk for `iif`, `oif` and `state` (interfaces and state only).
+bool RuleApplies(const PolicyRule& rule, const std::string& iif, const std::string& oif,
+                 StateMatch state);
 
 // The accepted part of packets: the union of the accepting decisions.
 PacketSet Accepted(const std::vector<Decision>& decisions);

@@ -130,12 +130,20 @@ std::vector<std::pair<size_t, PacketSet>> ColumnIndex::Split(const PacketSet& pa
   std::map<size_t, PacketSet> parts;
   for (const Cube& cube : packets.cubes()) {
     std::map<size_t, AddrSet::Ranges> pieces;
+    bool cut = false;  // whether a column's edge, or no column, cuts some range
     for (const auto& r : cube.dst.ranges()) {
       auto it = std::lower_bound(entries_.begin(), entries_.end(), r.first,
                                  [](const Entry& e, const AddrKey& k) { return e.last < k; });
+      cut = cut || it == entries_.end() || r.first < it->first;  // some of r in no column
       for (; it != entries_.end() && !(r.last < it->first); ++it) {
+        cut = cut || r.first < it->first || it->last < r.last;
         pieces[it->column].push_back({std::max(r.first, it->first), std::min(r.last, it->last)});
       }
+    }
+    // A cube wholly in one column goes there as it is, sharing its (perhaps large) sets.
+    if (pieces.size() == 1 && !cut) {
+      parts[pieces.begin()->first].UnionDisjoint(PacketSet(cube));
+      continue;
     }
     for (auto& [column, ranges] : pieces) {
       parts[column].UnionDisjoint(

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// A first-match walk over one chain, rule by rule: each rule that applies takes the part of
+// the still undecided packets it matches. The walk starts on addresses and moves to address
+// atoms (engine/atoms.h) once the undecided packets hold a large set, so that rules splitting
+// an alias of 100,000 ranges cost what splitting a few ranges does.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/atoms.h"
+#include "engine/policy.h"
+
+namespace bulkhead {
+
+class FirstMatchWalk {
+ public:
+  // The rules that apply on `iif`, `oif` and `state`, over `packets`. The chain must outlive
+  // the walk.
+  FirstMatchWalk(const Chain& chain, const std::string& iif, const std::string& oif,
+                 StateMatch state, const PacketSet& packets, AtomUse atoms = AtomUse::kAuto);
+  ~FirstMatchWalk();
+
+  // The index in chain.rules of the rule the walk is at; -1 once no rule applies any more or
+  // no packet is left undecided.
+  int rule() const;
+  // Whether some undecided packet is in `p`, the match or the unknown of the current rule.
+  bool Reaches(const PacketSet& p);
+  // Moves the undecided packets the current rule matches out of the walk, returns them, and
+  // goes on to the next rule.
+  PacketSet Take();
+  // As Take, for a caller that needs no packets: saves decoding them.
+  void Discard();
+  // The packets no rule took; ends the walk.
+  PacketSet TakeRest();
+  bool on_atoms() const { return atoms_ != nullptr; }
+
+ private:
+  const PacketSet& Encoded(const PacketSet& p);
+  PacketSet Split();
+  void NoteRemaining();
+  void MoveToAtoms();
+
+  const Chain& chain_;
+  std::vector<size_t> applying_;
+  size_t next_ = 0;  // into applying_
+  AtomUse use_;
+  PacketSet remaining_;  // in atoms once atoms_ is set
+  size_t compacted_size_ = 0;
+  size_t largest_set_ = 0;  // ranges of the largest address set of remaining_, on addresses
+  std::unique_ptr<AddrAtoms> atoms_;
+  std::unordered_map<const PacketSet*, PacketSet> encoded_;  // rule sets, once on atoms
+  struct Bounds;
+  std::unique_ptr<Bounds> bounds_;  // of remaining_
+};
+
+}  // namespace bulkhead
