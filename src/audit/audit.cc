@@ -37,9 +37,14 @@ void JoinInterfaces(AuditResult& r) {
   if (!fw) return;
   std::vector<GuestDevice> devices = FreeBsdDevices(fw->current);
   for (FirewallInterface& i : r.firewall.interfaces) {
-    InterfaceJoin join{i.name, i.device, "", 0};
+    InterfaceJoin join{i.name, i.device, "", 0, false};
     for (const GuestDevice& d : devices) {
-      if (d.device != i.device || !Plugged(*d.adapter)) continue;
+      if (d.device != i.device) continue;
+      if (!Plugged(*d.adapter)) {
+        join.slot = d.adapter->slot;
+        join.unplugged = true;
+        continue;
+      }
       join.segment = SegmentOf(*d.adapter);
       join.slot = d.adapter->slot;
       i.mac = d.adapter->mac;
@@ -118,6 +123,9 @@ bool Audit(const AuditOptions& opts, const Date& today, AuditResult& r, Diagnost
   }
   for (const std::string& path : opts.vbox) ok = ReadVBox(path, r.vbox, diags) && ok;
   if (!ok) return false;
+  if (r.has_firewall && r.firewall.interfaces.empty()) {
+    diags.Warning(opts.pfsense, {}, "the configuration has no enabled interface: nothing to judge");
+  }
   KeepNotModelled(diags, r);
 
   std::string named = opts.firewall_vm;

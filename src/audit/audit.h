@@ -32,6 +32,7 @@ struct InterfaceJoin {
   std::string device;   // "em2"
   std::string segment;  // "intnet:dmz"; "" when no adapter of the firewall VM was found
   int slot = 0;         // the firewall VM's adapter
+  bool unplugged = false;  // that adapter's cable is unplugged: nothing reaches the interface
 };
 
 struct AuditResult {

@@ -49,8 +49,9 @@ std::string InterfacesText(const AuditResult& r) {
     std::string joined;
     for (const InterfaceJoin& j : r.joins) {
       if (j.iface != i.name) continue;
-      joined = j.segment.empty() ? "  (no adapter of the firewall VM found)"
-                                 : fmt::format("  {} (adapter {})", j.segment, j.slot);
+      joined = j.unplugged        ? fmt::format("  (adapter {}: its cable is unplugged)", j.slot)
+               : j.segment.empty() ? "  (no adapter of the firewall VM found)"
+                                   : fmt::format("  {} (adapter {})", j.segment, j.slot);
     }
     std::string label = i.descr.empty() ? i.name : fmt::format("{} ({})", i.name, i.descr);
     out += fmt::format("  {:<18} {:<8} {}{}{}\n", label, i.device.empty() ? "-" : i.device,
@@ -224,9 +225,11 @@ nlohmann::json AuditJson(const AuditResult& r, const AuditOptions& opts) {
     nlohmann::json j = {{"name", i.name},         {"descr", i.descr},
                         {"device", i.device},     {"addresses", Addresses(i.addresses)},
                         {"outside", i.outside},   {"wan", i.name == r.firewall.wan},
-                        {"segment", ""},          {"adapter", 0}};
+                        {"segment", ""},          {"adapter", 0},
+                        {"unplugged", false}};
     for (const InterfaceJoin& join : r.joins) {
-      if (join.iface == i.name) j["segment"] = join.segment, j["adapter"] = join.slot;
+      if (join.iface != i.name) continue;
+      j["segment"] = join.segment, j["adapter"] = join.slot, j["unplugged"] = join.unplugged;
     }
     interfaces.push_back(j);
   }

@@ -197,6 +197,32 @@ TEST_F(AuditTest, RenderedSetUpAuditsToTheDeclaredMatrix) {
   EXPECT_GT(compared, 10);
 }
 
+// An unplugged firewall adapter leaves its interface's network unreachable, and says so.
+TEST_F(AuditTest, UnpluggedFirewallAdapterIsShown) {
+  std::string example = (SourceDir() / "examples" / "workstation.toml").string();
+  Spec spec;
+  Plan plan;
+  Diagnostics diags;
+  ASSERT_TRUE(ReadSpec(example, spec, diags, kToday) && MakePlan(spec, plan, diags));
+  Render(spec, plan, "pfsense", RenderPfsense);
+  Render(spec, plan, "vboxmanage", RenderVBoxManage);
+  fs::path script = dir_ / "vboxmanage" / "create.sh";
+  std::string text = Slurp(script);
+  const std::string plugged = "want sys-firewall cableconnected3 on";
+  ASSERT_NE(text.find(plugged), std::string::npos);
+  text.replace(text.find(plugged), plugged.size(), "want sys-firewall cableconnected3 off");
+  Spit(script, text);
+
+  AuditOptions opts;
+  opts.pfsense = (dir_ / "pfsense" / "config.xml").string();
+  opts.vbox = {script.string()};
+  AuditResult r = Run(opts);
+  EXPECT_THAT(FormatAudit(r, opts), HasSubstr("(adapter 3: its cable is unplugged)"));
+  for (const PlacedVm& vm : r.vms) {
+    if (vm.name == "browser") EXPECT_TRUE(vm.iface.empty());
+  }
+}
+
 TEST_F(AuditTest, TruncatedConfigIsAnErrorWithItsPlace) {
   fs::path p = Config("<filter><rule><type>pass</type>");
   std::string text = Slurp(p);

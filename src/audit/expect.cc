@@ -142,8 +142,14 @@ VerifyResult CompareWithExpected(const ExpectedSetUp& expected, const FirewallVi
 
   Policy host_filter;  // not part of the input: taken to let everything through
   host_filter.names = r.names;
+  // The firewall's own addresses outside the file's plan (a static WAN address) are the
+  // firewall's in the declared matrix too, not the internet's.
   AddrSet runtime;
-  for (const FirewallInterface& i : fw.interfaces) runtime = runtime.Union(i.dynamic);
+  for (const FirewallInterface& i : fw.interfaces) {
+    runtime = runtime.Union(i.dynamic);
+    if (!i.outside) continue;
+    for (const Prefix& p : i.addresses) runtime = runtime.Union(AddrsOf(p.address));
+  }
   r.declared = DeclaredMatrix(spec, plan, today, AdminPort(FirewallEngine::kPfsense), r.names,
                               runtime);
   if (!HasUnknowns(fw.policy)) {

@@ -106,6 +106,7 @@ std::vector<Finding> OutboundNatFindings(const FirewallView& fw, const Matrix& m
     for (size_t d = 0; d < m.destinations.size(); ++d) {
       const Endpoint& dst = m.destinations[d];
       if (dst.kind != EndpointKind::kInternet || own.empty()) continue;
+      if (!fw.FindInterface(dst.iface)) continue;  // no way out at all: nothing to translate
       PacketSet from_own = m.At(s, d).passed.Intersect(
           PacketSet::Of(own, AllAddrsBothFamilies(), AllServices()));
       PacketSet lost = Untranslated(fw, dst.iface, from_own);
