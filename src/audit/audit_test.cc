@@ -219,7 +219,9 @@ TEST_F(AuditTest, UnpluggedFirewallAdapterIsShown) {
   AuditResult r = Run(opts);
   EXPECT_THAT(FormatAudit(r, opts), HasSubstr("(adapter 3: its cable is unplugged)"));
   for (const PlacedVm& vm : r.vms) {
-    if (vm.name == "browser") EXPECT_TRUE(vm.iface.empty());
+    if (vm.name == "browser") {
+      EXPECT_TRUE(vm.iface.empty());
+    }
   }
 }
 

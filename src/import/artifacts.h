@@ -49,6 +49,9 @@ struct Wiring {
 
 // Reads a script written by RenderVBoxManage (or edited by hand in its style).
 [[nodiscard]] bool ReadVBoxScript(const std::string& path, Wiring& wiring, Diagnostics& diags);
+// The same for a script already read (from a pipe, say); `path` names it in diagnostics.
+[[nodiscard]] bool ParseVBoxScript(const std::string& path, const std::string& text, Wiring& wiring,
+                                   Diagnostics& diags);
 
 struct FirewallInterface {
   std::string name;             // the name the Policy's rules use (nft iifname, pfSense key)

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
+#include <string_view>
 
 #include "import/pfsense_reader.h"
 #include "import/xml_error.h"
@@ -151,6 +153,25 @@ std::optional<AddrSet> RangeAddrs(const std::string& token) {
   auto b = IpAddress::Parse(token.substr(dash + 1));
   if (!a || !b || a->family != b->family || *b < *a) return std::nullopt;
   return AddrSet(AddrsOf(*a).ranges().front().first, AddrsOf(*b).ranges().front().last);
+}
+
+// The sections pfSense and OPNsense write at the top of config.xml: the default config, the
+// settings pages and upgrade code (config.lib.inc, upgrade_config.inc), the wizards and common
+// packages. Any other is said to be skipped, since the firewall may act on what it holds.
+bool IsKnownSection(std::string_view name) {
+  static const std::set<std::string_view> kSections = {
+      // pfSense and m0n0wall.
+      "aliases", "bridge", "bridges", "ca", "captiveportal", "cert", "crl", "cron", "dhcpd",
+      "dhcpdv6", "dhcrelay", "dhcrelay6", "diag", "dnshaper", "dnsmasq", "dnsupdates", "dyndnses",
+      "ezshaper", "filter", "gateways", "gifs", "gres", "hasync", "ifgroups", "igmpproxy",
+      "installedpackages", "interfaces", "ipsec", "l2tp", "l7shaper", "laggs", "lastchange",
+      "load_balancer", "nat", "notifications", "ntpd", "openvpn", "ovpnserver", "ppps", "pppoes",
+      "pptpd", "proxyarp", "qinqs", "revision", "rrd", "schedules", "shaper", "snmpd", "sshdata",
+      "staticroutes", "switches", "sysctl", "syslog", "system", "theme", "unbound", "version",
+      "virtualip", "vlans", "voucher", "widgets", "wireless", "wizardtemp", "wol",
+      // OPNsense: its MVC models live under one section.
+      "OPNsense", "trigger_initial_wizard"};
+  return kSections.count(name) > 0;
 }
 
 }  // namespace
@@ -298,6 +319,16 @@ void Reader::ReadAliases(Node root) {
   for (Node a : root.child("aliases").children("alias")) aliases_[Text(a.child("name"))] = a;
 }
 
+// Once per name: a config often repeats a package's section, and one note says it all.
+void Reader::NoteUnknownSections(Node root) {
+  std::set<std::string> said;
+  for (Node n : root.children()) {
+    if (n.type() != pugi::node_element || IsKnownSection(n.name())) continue;
+    if (!said.insert(n.name()).second) continue;
+    Note(n.name(), fmt::format("unknown section '{}' (skipped)", n.name()));
+  }
+}
+
 // The web GUI's port (and SSH's, when enabled): what "the admin interface" means.
 void Reader::ReadAdminServices(Node root) {
   Node system = root.child("system");
@@ -404,16 +435,51 @@ Addrs Reader::NetworkToken(const std::string& token, const std::string& path,
   return out;
 }
 
+// A cycle is cut without a word, as pfSense cuts it; past the depth bound the rule fails.
+template <typename Result>
+bool Reader::EnterAlias(const std::string& name, const std::string& path, RuleNotes& notes,
+                        AliasWalk<Result>& walk) {
+  if (walk.visiting.count(name)) {
+    ++walk.cuts;
+    return false;
+  }
+  if (walk.visiting.size() >= kMaxAliasDepth) {
+    if (!walk.too_deep) {
+      Error(path, fmt::format("alias '{}' nests deeper than {} levels", name, kMaxAliasDepth));
+    }
+    walk.too_deep = true;
+    notes.failed = true;
+    ++walk.cuts;
+    return false;
+  }
+  walk.visiting.insert(name);
+  return true;
+}
+
 Addrs Reader::AliasAddrs(const std::string& name, const std::string& path, RuleNotes& notes,
-                         std::set<std::string>& visiting) {
+                         AddrWalk& walk) {
   if (auto done = alias_addrs_.find(name); done != alias_addrs_.end()) return done->second;
-  if (!visiting.insert(name).second) return {};  // pfSense cuts cycles
+  if (auto done = walk.done.find(name); done != walk.done.end()) return done->second;
+  if (!EnterAlias(name, path, notes, walk)) return {};
+  int cuts = walk.cuts;
+  Addrs out = ExpandAlias(name, path, notes, walk);
+  walk.visiting.erase(name);
+  // One cut short by a cycle depends on where it started, so only whole expansions serve the
+  // rest of the walk; the rule's own alias, always cut alike from the top, serves later rules.
+  if (walk.cuts == cuts) walk.done.emplace(name, out);
+  if (walk.visiting.empty() && !walk.too_deep) alias_addrs_.emplace(name, out);
+  return out;
+}
+
+Addrs Reader::ExpandAlias(const std::string& name, const std::string& path, RuleNotes& notes,
+                          AddrWalk& walk) {
   Node alias = aliases_.at(name);
   std::string type = Text(alias.child("type"));
   std::vector<std::string> members = Split(Text(alias.child("address")), " ");
   Addrs out;
   if (type == "urltable" || (type == "url" && members.empty())) {
-    Unknown(path, fmt::format("alias '{}' is filled from a URL at run time (not modelled)", name), notes);
+    Unknown(path, fmt::format("alias '{}' is filled from a URL at run time (not modelled)", name),
+            notes);
     out.maybe = AllAddrsBothFamilies();
     out.why = fmt::format("the contents of alias '{}'", name);
   } else if (type != "host" && type != "network" && type != "url") {
@@ -424,24 +490,21 @@ Addrs Reader::AliasAddrs(const std::string& name, const std::string& path, RuleN
   }
   AddrSet::Ranges sure, maybe;
   for (const std::string& token : members) {
-    Addrs set = MemberAddrs(token, path, notes, visiting);
+    Addrs set = MemberAddrs(token, path, notes, walk);
     sure.insert(sure.end(), set.sure.ranges().begin(), set.sure.ranges().end());
     maybe.insert(maybe.end(), set.maybe.ranges().begin(), set.maybe.ranges().end());
     if (!set.why.empty()) out.why = set.why;
   }
-  visiting.erase(name);
   out.sure = AddrSet::FromRanges(std::move(sure));
   out.maybe = out.maybe.Union(AddrSet::FromRanges(std::move(maybe))).Subtract(out.sure);
-  // Only a whole expansion is kept: one cut short by a cycle depends on where it started.
-  if (visiting.empty()) alias_addrs_.emplace(name, out);
   return out;
 }
 
 // One member of a host or network alias: an address, a prefix, a range "a-b", another alias,
 // or a host name that filterdns resolves (kept symbolic).
 Addrs Reader::MemberAddrs(const std::string& token, const std::string& path, RuleNotes& notes,
-                          std::set<std::string>& visiting) {
-  if (aliases_.count(token)) return AliasAddrs(token, path, notes, visiting);
+                          AddrWalk& walk) {
+  if (aliases_.count(token)) return AliasAddrs(token, path, notes, walk);
   if (auto p = Prefix::Parse(token)) return {AddrsOf(p->Network()), {}, ""};
   if (auto r = RangeAddrs(token)) return {*r, {}, ""};
   if (LooksLikeHostName(token)) {
@@ -455,8 +518,8 @@ Addrs Reader::MemberAddrs(const std::string& token, const std::string& path, Rul
 // interface's delegated prefix. A name that is none of these makes pfSense skip the rule.
 Addrs Reader::AddressToken(const std::string& token, const std::string& path, RuleNotes& notes) {
   if (aliases_.count(token)) {
-    std::set<std::string> visiting;
-    Addrs a = AliasAddrs(token, path, notes, visiting);
+    AddrWalk walk;
+    Addrs a = AliasAddrs(token, path, notes, walk);
     if (a.sure.empty() && a.maybe.empty()) notes.never_why = fmt::format("alias '{}' is empty", token);
     return a;
   }
@@ -500,28 +563,14 @@ Addrs Reader::Endpoint(Node n, const std::string& path, const std::vector<Family
 std::optional<std::vector<PortSpan>> Reader::PortSpans(const std::string& text,
                                                        const std::string& path,
                                                        RuleNotes& notes) {
-  if (aliases_.count(text)) {
-    Node alias = aliases_.at(text);
-    std::string type = Text(alias.child("type"));
-    if (type != "port" && type != "url_ports") {
-      Unknown(path, fmt::format("alias '{}' of type '{}' as a port is not modelled", text, type),
-              notes);
-      return std::nullopt;
-    }
-    std::vector<PortSpan> out;
-    std::vector<std::string> members = Split(Text(alias.child("address")), " ");
-    if (members.empty() && type == "url_ports") {
-      Unknown(path, fmt::format("alias '{}' is filled from a URL at run time (not modelled)", text), notes);
-      return std::nullopt;
-    }
-    for (const std::string& token : members) {
-      if (token == text) continue;  // pfSense cuts cycles
-      auto spans = PortSpans(token, path, notes);
-      if (!spans) return std::nullopt;
-      out.insert(out.end(), spans->begin(), spans->end());
-    }
-    return out;
-  }
+  PortWalk walk;
+  return PortSpans(text, path, notes, walk);
+}
+
+std::optional<std::vector<PortSpan>> Reader::PortSpans(const std::string& text,
+                                                       const std::string& path, RuleNotes& notes,
+                                                       PortWalk& walk) {
+  if (aliases_.count(text)) return PortAliasSpans(text, path, notes, walk);
   size_t sep = text.find_first_of("-:");
   auto first = ServicePort(text.substr(0, sep));
   auto last = sep == std::string::npos ? first : ServicePort(text.substr(sep + 1));
@@ -530,6 +579,44 @@ std::optional<std::vector<PortSpan>> Reader::PortSpans(const std::string& text,
     return std::nullopt;
   }
   return std::vector<PortSpan>{{*first, *last}};
+}
+
+// The members of a port alias in their order, each span once (an alias reached along many
+// paths would otherwise repeat its spans exponentially often).
+std::optional<std::vector<PortSpan>> Reader::PortAliasSpans(const std::string& name,
+                                                            const std::string& path,
+                                                            RuleNotes& notes, PortWalk& walk) {
+  if (auto done = walk.done.find(name); done != walk.done.end()) return done->second;
+  Node alias = aliases_.at(name);
+  std::string type = Text(alias.child("type"));
+  if (type != "port" && type != "url_ports") {
+    Unknown(path, fmt::format("alias '{}' of type '{}' as a port is not modelled", name, type),
+            notes);
+    return std::nullopt;
+  }
+  std::vector<std::string> members = Split(Text(alias.child("address")), " ");
+  if (members.empty() && type == "url_ports") {
+    Unknown(path, fmt::format("alias '{}' is filled from a URL at run time (not modelled)", name),
+            notes);
+    return std::nullopt;
+  }
+  if (!EnterAlias(name, path, notes, walk)) return std::vector<PortSpan>{};
+  int cuts = walk.cuts;
+  std::vector<PortSpan> out;
+  std::set<std::pair<uint16_t, uint16_t>> seen;
+  for (const std::string& token : members) {
+    auto spans = PortSpans(token, path, notes, walk);
+    if (!spans) {
+      walk.visiting.erase(name);
+      return std::nullopt;
+    }
+    for (const PortSpan& s : *spans) {
+      if (seen.insert({s.first, s.last}).second) out.push_back(s);
+    }
+  }
+  walk.visiting.erase(name);
+  if (walk.cuts == cuts) walk.done.emplace(name, out);
+  return out;
 }
 
 Services Reader::IcmpServices(Node rule, const std::string& path, Family f, RuleNotes& notes) {
@@ -649,6 +736,7 @@ bool Reader::Read(const std::string& text) {
   opnsense_ = std::string(root.name()) == "opnsense";
   size_t first_diag = diags_.list().size();
 
+  NoteUnknownSections(root);
   ReadInterfaces(root);
   ReadVirtualIps(root);
   ReadGroups(root);

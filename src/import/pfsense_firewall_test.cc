@@ -263,6 +263,89 @@ TEST(PfsenseReader, ReadsPortRangesAndPortAliases) {
   }
 }
 
+// <alias> elements A{first}..A{last-1}, each holding the next; the last one holds `end`.
+std::string AliasChain(const std::string& prefix, int count, const std::string& type,
+                       const std::string& end) {
+  std::string out = "<aliases>";
+  for (int i = 0; i < count; ++i) {
+    std::string next = i + 1 < count ? prefix + std::to_string(i + 1) : end;
+    out += "<alias><name>" + prefix + std::to_string(i) + "</name><type>" + type +
+           "</type><address>" + next + "</address></alias>";
+  }
+  return out + "</aliases>";
+}
+
+TEST(PfsenseReader, AliasesNestingPastTheBoundAreAnErrorNotACrash) {
+  std::string to_a0 = Rule(
+      "<type>pass</type><interface>opt1</interface><source><any/></source>"
+      "<destination><address>A0</address></destination><descr>a</descr>");
+  Read deep = ReadConfig(Config(AliasChain("A", 100000, "host", "203.0.113.5") + "<filter>" +
+                                to_a0 + to_a0 + "</filter>"));
+  EXPECT_FALSE(deep.ok);
+  ASSERT_EQ(deep.diags.list().size(), 2u) << deep.diags.Format();  // one per rule
+  EXPECT_EQ(deep.diags.list()[0].severity, Severity::kError);
+  EXPECT_EQ(deep.diags.list()[0].path, "filter/rule[1]/destination/address");
+  EXPECT_EQ(deep.diags.list()[0].message, "alias 'A200' nests deeper than 200 levels");
+  EXPECT_EQ(deep.diags.list()[1].path, "filter/rule[2]/destination/address");
+
+  // 200 levels are still read.
+  Read bound = ReadConfig(
+      Config(AliasChain("A", 200, "host", "203.0.113.5") + "<filter>" + to_a0 + "</filter>"));
+  ASSERT_TRUE(bound.ok) << bound.diags.Format();
+  EXPECT_EQ(Judge(bound.fw.policy.forward, "opt1", "10.137.1.10", "203.0.113.5", Tcp(80)).why, "a");
+
+  // Port aliases too.
+  Read ports = ReadConfig(
+      Config(AliasChain("P", 100000, "port", "80") + "<filter>" +
+             Rule("<type>pass</type><interface>opt1</interface><protocol>tcp</protocol>"
+                  "<source><any/></source><destination><any/><port>P0</port></destination>") +
+             "</filter>"));
+  EXPECT_FALSE(ports.ok);
+  ASSERT_EQ(ports.diags.list().size(), 1u) << ports.diags.Format();
+  EXPECT_EQ(ports.diags.list()[0].path, "filter/rule[1]/destination/port");
+  EXPECT_EQ(ports.diags.list()[0].message, "alias 'P200' nests deeper than 200 levels");
+}
+
+TEST(PfsenseReader, PortAliasCyclesEndAndSharedAliasesAreExpandedOnce) {
+  // Each level holds the next twice: expanding every path would take 2^60 steps.
+  std::string aliases = R"(<aliases>
+      <alias><name>Ping</name><type>port</type><address>80 Pong</address></alias>
+      <alias><name>Pong</name><type>port</type><address>443 Ping</address></alias>)";
+  for (int i = 0; i < 60; ++i) {
+    std::string next = i + 1 < 60 ? "D" + std::to_string(i + 1) : "203.0.113.9";
+    aliases += "<alias><name>D" + std::to_string(i) + "</name><type>host</type><address>" + next +
+               " " + next + "</address></alias>";
+  }
+  Read r = ReadConfig(
+      Config(aliases + "</aliases><filter>" +
+             Rule("<type>pass</type><interface>opt1</interface><protocol>tcp</protocol>"
+                  "<source><any/></source><destination><address>D0</address><port>Ping</port>"
+                  "</destination><descr>web</descr>") +
+             "</filter>"));
+  ASSERT_TRUE(r.ok) << r.diags.Format();
+  const Chain& fwd = r.fw.policy.forward;
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "203.0.113.9", Tcp(80)).why, "web");
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "203.0.113.9", Tcp(443)).why, "web");
+  EXPECT_EQ(Judge(fwd, "opt1", "10.137.1.10", "203.0.113.9", Tcp(22)).why, "default");
+}
+
+TEST(PfsenseReader, UnknownSectionsAndRuleElementsAreNoted) {
+  Read r = ReadConfig(Config(
+      "<frobnicator><on/></frobnicator><frobnicator/><filter>" +
+      Rule("<type>pass</type><interface>opt1</interface><source><any/></source>"
+           "<destination><any/></destination><matchttl>1</matchttl><matchttl>2</matchttl>"
+           "<descr>ttl</descr>") +
+      Rule("<type>pass</type><disabled/><interface>opt1</interface><wobble/>") + "</filter>"));
+  ASSERT_TRUE(r.ok) << r.diags.Format();
+  ASSERT_EQ(r.diags.list().size(), 2u) << r.diags.Format();  // once per name; none when skipped
+  for (const Diagnostic& d : r.diags.list()) EXPECT_EQ(d.severity, Severity::kNote);
+  EXPECT_EQ(r.diags.list()[0].path, "frobnicator");
+  EXPECT_EQ(r.diags.list()[0].message, "unknown section 'frobnicator' (skipped)");
+  EXPECT_EQ(r.diags.list()[1].path, "filter/rule[1]/matchttl");
+  EXPECT_EQ(r.diags.list()[1].message,
+            "unknown rule element 'matchttl' (skipped; it may change what the rule matches)");
+}
+
 TEST(PfsenseReader, SkipsDisabledRulesAndRulesOfDisabledInterfaces) {
   Read r = ReadConfig(
       Config("<filter>" +

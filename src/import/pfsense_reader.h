@@ -59,6 +59,22 @@ struct PortSpan {
   uint16_t first = 0, last = 0;
 };
 
+// How deep aliases may nest before the rule naming them fails: far beyond any real
+// configuration, and short of what a crafted chain of aliases needs to exhaust the stack.
+constexpr size_t kMaxAliasDepth = 200;
+
+// One expansion of an alias a rule names. `visiting` holds the aliases being expanded, to cut
+// cycles as pfSense does and to bound the depth; `done` keeps the expansions of nested aliases
+// that no cycle cut short, so that an alias reached again along another path is not expanded
+// again (which would take exponential time).
+template <typename Result>
+struct AliasWalk {
+  std::set<std::string> visiting;
+  std::map<std::string, Result> done;
+  int cuts = 0;           // expansions cut short, by a cycle or by the depth bound
+  bool too_deep = false;  // the depth bound was met, and said
+};
+
 class Reader {
  public:
   Reader(std::string file, FirewallView& fw, Diagnostics& diags, Unmodelled unmodelled)
@@ -113,14 +129,28 @@ class Reader {
   void ReadReservations(Node root);
   void ReadAliases(Node root);
   void ReadAdminServices(Node root);
+  void NoteUnknownSections(Node root);
   void PublishInterfaces();
   std::string DefaultWan(Node root) const;
   bool IsOutside(Node n, Node root, const std::string& device) const;
 
+  using AddrWalk = AliasWalk<Addrs>;
+  using PortWalk = AliasWalk<std::vector<PortSpan>>;
+  // Whether `name` may be expanded now: not on the way already (a cycle) and not too deep.
+  template <typename Result>
+  bool EnterAlias(const std::string& name, const std::string& path, RuleNotes& notes,
+                  AliasWalk<Result>& walk);
   Addrs AliasAddrs(const std::string& name, const std::string& path, RuleNotes& notes,
-                   std::set<std::string>& visiting);
+                   AddrWalk& walk);
+  Addrs ExpandAlias(const std::string& name, const std::string& path, RuleNotes& notes,
+                    AddrWalk& walk);
   Addrs MemberAddrs(const std::string& token, const std::string& path, RuleNotes& notes,
-                    std::set<std::string>& visiting);
+                    AddrWalk& walk);
+  std::optional<std::vector<PortSpan>> PortSpans(const std::string& text, const std::string& path,
+                                                 RuleNotes& notes, PortWalk& walk);
+  std::optional<std::vector<PortSpan>> PortAliasSpans(const std::string& name,
+                                                      const std::string& path, RuleNotes& notes,
+                                                      PortWalk& walk);
   Services IcmpServices(Node rule, const std::string& path, Family f, RuleNotes& notes);
   Services PortServices(const std::string& proto, const std::string& port,
                         const std::string& path, RuleNotes& notes);
@@ -139,6 +169,7 @@ class Reader {
   std::optional<IfaceMatch> RuleInterfaces(Node rule, const std::string& path, bool floating,
                                            RuleNotes& notes, std::vector<std::string>& keys);
   void RuleOptions(Node rule, const std::string& path, RuleNotes& notes);
+  void NoteUnknownRuleElements(Node rule, const std::string& path);
   void PlaceOf(Node rule, WrittenRule& w) const;
   void Place(PolicyRule r, const WrittenRule& w, bool group);
   void Assemble();

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "import/pfsense_reader.h"
 
@@ -22,6 +24,25 @@ AddrSet PrefixesOf(std::initializer_list<const char*> prefixes) {
   AddrSet out;
   for (const char* p : prefixes) out = out.Union(AddrsOf(*Prefix::Parse(p)));
   return out;
+}
+
+// The elements of a filter rule that pfSense's and OPNsense's rule pages write and their
+// filter.inc reads, with those of older versions (l7container) and of the OpenVPN wizard
+// (enabled, which nothing reads).
+bool IsKnownRuleElement(std::string_view name) {
+  // clang-format off
+  static const std::set<std::string_view> kElements = {
+      "ackqueue", "allowopts", "associated-rule-id", "category", "created", "defaultqueue",
+      "descr", "destination", "direction", "disabled", "disablereplyto", "dnpipe", "dscp",
+      "enabled", "floating", "gateway", "icmp6-type", "icmptype", "id", "interface",
+      "ipprotocol", "l7container", "label", "log", "max", "max-src-conn", "max-src-conn-rate",
+      "max-src-conn-rates", "max-src-nodes", "max-src-states", "nopfsync", "nosync", "os",
+      "overload", "pdnpipe", "prio", "protocol", "quick", "reply-to", "sched", "set-prio",
+      "set-prio-low", "source", "statepolicy", "statetimeout", "statetype", "tag", "tagged",
+      "tcpflags1", "tcpflags2", "tcpflags_any", "tracker", "type", "updated", "uuid",
+      "vlanprio", "vlanprioset"};
+  // clang-format on
+  return kElements.count(name) > 0;
 }
 
 // Bucket of a rule in pf's order: 0 floating, 1 group, 2 interface.
@@ -75,7 +96,8 @@ std::optional<IfaceMatch> Reader::RuleInterfaces(Node rule, const std::string& p
 // Options that add match conditions the packet model has no axis for, or that make a rule
 // come and go: whether the rule matches at all is then unknown.
 void Reader::RuleOptions(Node rule, const std::string& path, RuleNotes& notes) {
-  for (const char* name : {"sched", "tagged", "os", "dscp", "vlanprio"}) {
+  for (const char* name :
+       {"sched", "tagged", "os", "dscp", "vlanprio", "tcpflags1", "tcpflags2", "prio"}) {
     if (Text(rule.child(name)).empty()) continue;
     Unknown(path + "/" + name, fmt::format("rule option '{}' is not modelled", name), notes);
     notes.whole_unknown = true;
@@ -91,6 +113,19 @@ void Reader::RuleOptions(Node rule, const std::string& path, RuleNotes& notes) {
   }
   if (!Text(rule.child("gateway")).empty()) {
     Note(path + "/gateway", "policy routing is not modelled (the verdict still holds)");
+  }
+}
+
+// An element this reader does not know may be a match condition of a newer version: said once
+// per name, since the rule is read without it.
+void Reader::NoteUnknownRuleElements(Node rule, const std::string& path) {
+  std::set<std::string> said;
+  for (Node n : rule.children()) {
+    if (n.type() != pugi::node_element || IsKnownRuleElement(n.name())) continue;
+    if (!said.insert(n.name()).second) continue;
+    Note(path + "/" + n.name(),
+         fmt::format("unknown rule element '{}' (skipped; it may change what the rule matches)",
+                     n.name()));
   }
 }
 
@@ -139,7 +174,10 @@ void Reader::ReadRule(Node rule, const std::string& path) {
   if (notes.skipped_why.empty() && !families.empty()) {
     match = RuleMatch(rule, path, families, notes);
   }
-  if (notes.skipped_why.empty()) RuleOptions(rule, path, notes);
+  if (notes.skipped_why.empty()) {
+    RuleOptions(rule, path, notes);
+    NoteUnknownRuleElements(rule, path);
+  }
   w.loaded = notes.skipped_why.empty() && !notes.failed && !families.empty();
   w.skipped_why = notes.skipped_why;
   w.unknown = !notes.unknown_why.empty();

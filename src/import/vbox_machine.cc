@@ -1,26 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reads what VirtualBox keeps about machines into one VBoxInventory. Each file's kind is found
-// from its first bytes: settings XML (a machine file or VirtualBox.xml, matched by local element
-// names so that innotek's old namespace reads alike), VBoxManage text output, or a bulkhead
-// VBoxManage script. Defaults that changed between settings versions are applied as the version
-// that wrote the file meant them (VirtualBox's Settings.cpp: cable, VRDE, audio, NAT loopback).
+// Reads what VirtualBox keeps about machines into one VBoxInventory. Each file is read once (a
+// pipe gives its content only once), its kind found from its first bytes: settings XML (a
+// machine file or VirtualBox.xml, matched by local element names so that innotek's old
+// namespace reads alike), VBoxManage text output, or a bulkhead VBoxManage script. Defaults that
+// changed between settings versions are applied as the version that wrote the file meant them
+// (VirtualBox's Settings.cpp: cable, VRDE, audio, NAT loopback).
 
 #include "import/vbox_machine.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <pugixml.hpp>
 #include <set>
 #include <string_view>
 
 #include "import/xml_error.h"
-#include "util/atomic_file.h"
 
 namespace bulkhead {
 namespace {
@@ -31,6 +33,9 @@ using Node = pugi::xml_node;
 constexpr size_t kSniffBytes = 4096;
 constexpr uintmax_t kMaxFileBytes = uintmax_t{64} << 20;
 constexpr int kNewestMinor = 22;  // settings 1.22, VirtualBox 7.3
+// VirtualBox takes no snapshot deeper than 250 (SETTINGS_SNAPSHOT_DEPTH_MAX); a file nesting
+// them far deeper is refused before the paths of its snapshots grow without end.
+constexpr int kMaxSnapshotDepth = 1000;
 
 // ---- Text helpers ----------------------------------------------------------------------------
 
@@ -182,8 +187,7 @@ class MachineReader {
     diags_.Add({Severity::kNote, file_, {}, path, std::move(message)});
   }
   void ReadSymlinkFlags(Node extra_data);
-  void ReadSnapshots(Node owner, const std::string& owner_path, const std::string& chain,
-                     std::vector<VBoxSnapshot>& out);
+  void ReadSnapshots(Node machine, std::vector<VBoxSnapshot>& out);
   VBoxHardware ReadState(Node owner, const std::string& owner_path);
   VBoxHardware ReadHardware(Node hw, const std::string& path);
   void ReadHardwareChild(Node c, VBoxHardware& out);
@@ -228,7 +232,7 @@ VBoxMachine MachineReader::Read(Node root) {
   m.os_type = Attr(machine, "OSType");
   ReadSymlinkFlags(Child(machine, "ExtraData"));
   m.current = ReadState(machine, "Machine");
-  ReadSnapshots(machine, "Machine", "", m.snapshots);
+  ReadSnapshots(machine, m.snapshots);
   return m;
 }
 
@@ -242,19 +246,43 @@ void MachineReader::ReadSymlinkFlags(Node extra_data) {
   }
 }
 
-// The whole tree, depth first: each snapshot, then the snapshots taken from it.
-void MachineReader::ReadSnapshots(Node owner, const std::string& owner_path,
-                                  const std::string& chain, std::vector<VBoxSnapshot>& out) {
-  for (Node s : Children(owner, "Snapshot")) {
+// The whole tree, depth first: each snapshot, then the snapshots taken from it. The snapshots
+// still to read wait on a stack of their own, so that no depth of nesting exhausts the call stack.
+void MachineReader::ReadSnapshots(Node machine, std::vector<VBoxSnapshot>& out) {
+  struct Pending {
+    Node snapshot;
+    std::string owner_path, chain;
+    std::string top;  // the outermost snapshot above it, to name a chain too deep
+    int depth = 1;
+  };
+  std::vector<Pending> todo;
+  auto push_children = [&todo](Node owner, const Pending& parent) {
+    std::vector<Node> children = Children(owner, "Snapshot");
+    for (auto it = children.rbegin(); it != children.rend(); ++it) {
+      todo.push_back({*it, parent.owner_path, parent.chain, parent.top, parent.depth});
+    }
+  };
+  push_children(machine, {Node(), "Machine", "", "", 1});
+  while (!todo.empty()) {
+    Pending p = std::move(todo.back());
+    todo.pop_back();
     VBoxSnapshot snap;
-    snap.name = Attr(s, "name");
-    snap.uuid = Attr(s, "uuid");
-    snap.chain = chain.empty() ? snap.name : chain + " / " + snap.name;
-    std::string path = owner_path + "/" + Keyed("Snapshot", "name", snap.name);
-    snap.hardware = ReadState(s, path);
-    std::string this_chain = snap.chain;
+    snap.name = Attr(p.snapshot, "name");
+    snap.uuid = Attr(p.snapshot, "uuid");
+    snap.chain = p.chain.empty() ? snap.name : p.chain + " / " + snap.name;
+    std::string key = Keyed("Snapshot", "name", snap.name);
+    if (p.depth > kMaxSnapshotDepth) {  // the file is refused: the rest need not be read
+      std::string where = fmt::format("Machine/{}/.../{}", p.top, key);
+      diags_.ErrorAt(file_, where,
+                     fmt::format("snapshots nest deeper than {} levels", kMaxSnapshotDepth));
+      return;
+    }
+    std::string path = p.owner_path + "/" + key;
+    snap.hardware = ReadState(p.snapshot, path);
+    Pending self{p.snapshot, path + "/Snapshots", snap.chain, p.top.empty() ? key : p.top,
+                 p.depth + 1};
     out.push_back(std::move(snap));
-    ReadSnapshots(Child(s, "Snapshots"), path + "/Snapshots", this_chain, out);
+    push_children(Child(p.snapshot, "Snapshots"), self);
   }
 }
 
@@ -906,6 +934,62 @@ Kind Sniff(std::string_view head) {
   return name && other ? Kind::kShowVmInfo : Kind::kUnknown;
 }
 
+// Why a file of unknown kind is not one of ours, for the note of a folder walk.
+std::string WhyUnknown(std::string_view head) {
+  if (head.empty()) return "the file is empty";
+  if (head.find('\0') != std::string_view::npos) return "binary content, not a VirtualBox file";
+  return "not a VirtualBox file";
+}
+
+// A file that a folder walk names when it skips it: what VirtualBox names its settings files.
+// Disks, ISOs and logs are passed over without a word.
+bool IsSettingsName(const fs::path& file) {
+  std::string name = Lower(file.filename().string());
+  return name.ends_with(".vbox") || name == "virtualbox.xml";
+}
+
+std::string ErrnoText(int error) {
+  std::string text = std::strerror(error);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+// An open file read once, from its start, in as many steps as its reader needs: a pipe
+// (`--vbox <(cat vm.vbox)`) gives its content only once, and a disk image need not be read
+// past the bytes that tell its kind.
+class OnePass {
+ public:
+  explicit OnePass(const std::string& path)
+      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), error_(fd_ < 0 ? errno : 0) {}
+  ~OnePass() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  OnePass(const OnePass&) = delete;
+  OnePass& operator=(const OnePass&) = delete;
+
+  // Reads on until the text holds `bytes` or the file ends; false when the file cannot be read.
+  bool ReadUpTo(size_t bytes) {
+    char buffer[1 << 16];
+    while (fd_ >= 0 && !ended_ && text_.size() < bytes) {
+      ssize_t n = ::read(fd_, buffer, std::min(sizeof buffer, bytes - text_.size()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) error_ = errno;
+      if (n <= 0) ended_ = true;
+      if (n > 0) text_.append(buffer, static_cast<size_t>(n));
+    }
+    return error_ == 0;
+  }
+  const std::string& text() const { return text_; }
+  std::string Take() { return std::move(text_); }
+  std::string Error() const { return "cannot read the file: " + ErrnoText(error_); }
+
+ private:
+  int fd_;
+  int error_;
+  bool ended_ = false;
+  std::string text_;
+};
+
 // Reads files and folders into the inventory, each file once.
 class Reader {
  public:
@@ -917,7 +1001,12 @@ class Reader {
     diags_.Add({Severity::kNote, file, {}, "", std::move(message)});
   }
   void Walk(const std::string& dir);
+  void WalkEntry(const fs::path& file);
   void ReadFile(const std::string& path, bool walking);
+  void ReadText(const std::string& path, Kind kind, const std::string& text, bool walking);
+  // A file not read: an error when the user named it, a note when a walk met a settings file.
+  void Skip(const std::string& path, bool walking, const std::string& error,
+            const std::string& why);
   bool FirstTime(const std::string& path);
   void ReadXml(const std::string& path, const std::string& text, bool walking);
   void ReadGlobal(const std::string& path, Node global);
@@ -926,12 +1015,13 @@ class Reader {
   void ReadRegistered(const std::string& path, const std::vector<std::string>& sources);
   void ReadLists(const std::string& path, std::string_view text);
   void ReadSnapshotList(const std::string& path, std::string_view text);
-  void ReadScript(const std::string& path);
+  void ReadScript(const std::string& path, const std::string& text);
   void AddMachine(VBoxMachine m);
 
   VBoxInventory& inv_;
   Diagnostics& diags_;
   std::set<std::string> seen_;  // canonical paths already read
+  bool in_registry_ = false;    // reading the machine files a VirtualBox.xml registers
 };
 
 void Reader::ReadPath(const std::string& path) {
@@ -953,15 +1043,27 @@ void Reader::Walk(const std::string& dir) {
   std::vector<fs::path> files;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    if (it->is_regular_file(ec)) files.push_back(it->path());
+    std::error_code entry_ec;  // an entry that cannot be looked at is no reason to stop
+    if (!it->is_directory(entry_ec)) files.push_back(it->path());
   }
   if (ec) diags_.Error(dir, {}, fmt::format("cannot read the folder ({})", ec.message()));
   std::sort(files.begin(), files.end());
   for (const fs::path& f : files) {
     std::string name = f.filename().string();
     if (name.ends_with("-prev") || name.ends_with("-tmp")) continue;
-    ReadFile(f.string(), true);
+    WalkEntry(f);
   }
+}
+
+// Only regular files are read: a pipe or a device met in a folder could block the walk.
+void Reader::WalkEntry(const fs::path& file) {
+  std::error_code ec;
+  fs::file_status st = fs::status(file, ec);
+  if (fs::is_regular_file(st)) return ReadFile(file.string(), true);
+  if (!IsSettingsName(file)) return;
+  bool dangling = fs::is_symlink(fs::symlink_status(file, ec)) && !fs::exists(st);
+  Note(file.string(),
+       dangling ? "skipped (a symbolic link to a missing file)" : "skipped (not a regular file)");
 }
 
 bool Reader::FirstTime(const std::string& path) {
@@ -970,33 +1072,40 @@ bool Reader::FirstTime(const std::string& path) {
   return seen_.insert(ec ? path : canonical.string()).second;
 }
 
+void Reader::Skip(const std::string& path, bool walking, const std::string& error,
+                  const std::string& why) {
+  if (!walking) return diags_.Error(path, {}, error);
+  if (IsSettingsName(path)) Note(path, fmt::format("skipped ({})", why));
+}
+
+// Its kind from its first bytes, then the rest, up to the size limit.
 void Reader::ReadFile(const std::string& path, bool walking) {
   if (!FirstTime(path)) return;
-  std::ifstream in(path, std::ios::binary);
-  std::string head(kSniffBytes, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
-  if (!in && !in.eof()) return diags_.Error(path, {}, "cannot read the file");
-  Kind kind = Sniff(head);
+  OnePass file(path);
+  if (!file.ReadUpTo(kSniffBytes)) return Skip(path, walking, "cannot read the file", file.Error());
+  Kind kind = Sniff(file.text());
   if (kind == Kind::kUnknown) {
-    if (!walking) {
-      diags_.Error(path, {},
-                   "not a VirtualBox file (neither a machine file, VirtualBox.xml, "
-                   "VBoxManage output nor a VBoxManage script)");
-    }
-    return;
+    return Skip(path, walking,
+                "not a VirtualBox file (neither a machine file, VirtualBox.xml, VBoxManage "
+                "output nor a VBoxManage script)",
+                WhyUnknown(file.text()));
   }
-  std::error_code ec;
-  if (fs::file_size(path, ec) > kMaxFileBytes && !ec) {
-    if (!walking) diags_.Error(path, {}, "the file is too large for a VirtualBox file");
-    return;
+  if (!file.ReadUpTo(kMaxFileBytes + 1)) {
+    return Skip(path, walking, "cannot read the file", file.Error());
   }
-  if (kind == Kind::kScript) return ReadScript(path);
-  std::string text;
-  if (!ReadWholeFile(path, text)) return diags_.Error(path, {}, "cannot read the file");
+  if (file.text().size() > kMaxFileBytes) {
+    const char* too_large = "the file is too large for a VirtualBox file";
+    return Skip(path, walking, too_large, too_large);
+  }
+  ReadText(path, kind, file.Take(), walking);
+}
+
+void Reader::ReadText(const std::string& path, Kind kind, const std::string& text, bool walking) {
   switch (kind) {
     case Kind::kXml:
       return ReadXml(path, text, walking);
+    case Kind::kScript:
+      return ReadScript(path, text);
     case Kind::kShowVmInfo:
       return AddMachine(ShowVmInfoReader(path, diags_).Read(text));
     case Kind::kSnapshotList:
@@ -1014,6 +1123,8 @@ void Reader::ReadXml(const std::string& path, const std::string& text, bool walk
   if (!parsed) return MalformedXml(path, text, doc, parsed, diags_);
   Node root = doc.document_element();
   if (LocalName(root) == "VirtualBox" && Child(root, "Global")) {
+    // A registry that registers a registry would be read within it, and so on without end.
+    if (in_registry_) return Note(path, "skipped (a VirtualBox.xml registered as a machine)");
     return ReadGlobal(path, Child(root, "Global"));
   }
   if (LocalName(root) == "VirtualBox" &&
@@ -1023,6 +1134,8 @@ void Reader::ReadXml(const std::string& path, const std::string& text, bool walk
   if (!walking) {
     diags_.ErrorAt(path, std::string(LocalName(root)),
                    "not a VirtualBox settings file (no 'Machine' or 'Global' element)");
+  } else if (IsSettingsName(path)) {
+    Note(path, "skipped (not a VirtualBox settings file)");
   }
 }
 
@@ -1103,7 +1216,9 @@ void Reader::ReadRegistered(const std::string& path, const std::vector<std::stri
       Note(path, fmt::format("registered machine file '{}' is not on this disk (not read)", src));
       continue;
     }
+    in_registry_ = true;
     ReadFile(file.string(), false);
+    in_registry_ = false;
   }
 }
 
@@ -1151,9 +1266,9 @@ void Reader::ReadSnapshotList(const std::string& path, std::string_view text) {
 // A bulkhead VBoxManage script: the wiring it sets, as machines without snapshots. A shared
 // folder count becomes that many unnamed folders; enabled audio is taken to record. An adapter
 // whose type the script does not set gets VirtualBox 7's default for new VMs, 82540EM.
-void Reader::ReadScript(const std::string& path) {
+void Reader::ReadScript(const std::string& path, const std::string& text) {
   Wiring wiring;
-  if (!ReadVBoxScript(path, wiring, diags_)) return;
+  if (!ParseVBoxScript(path, text, wiring, diags_)) return;
   for (const VmWiring& vm : wiring.vms) {
     VBoxMachine m;
     m.name = vm.name;

@@ -680,6 +680,109 @@ TEST(VBoxMachine, UnknownMissingAndMalformedFiles) {
             "'VirtualBox/Machine'\n");
 }
 
+// `depth` snapshots, each taken from the one before: s0, s1 under it, and so on.
+std::string NestedSnapshots(int depth) {
+  std::string open, close;
+  for (int i = 0; i < depth; ++i) {
+    open += fmt::format("<Snapshot uuid=\"{{{}}}\" name=\"s{}\"><Hardware/>", i, i);
+    if (i + 1 < depth) open += "<Snapshots>";
+    close = (i + 1 < depth ? "</Snapshots>" : "") + std::string("</Snapshot>") + close;
+  }
+  return open + close + "\n";
+}
+
+TEST(VBoxMachine, SnapshotsNestingPastTheBoundAreAnErrorNotACrash) {
+  Result deep = ReadText("deep.vbox", MachineFile("1.19-linux", "", NestedSnapshots(10000)));
+  EXPECT_FALSE(deep.ok);
+  ASSERT_EQ(deep.diags.list().size(), 1u) << deep.Messages();
+  EXPECT_EQ(deep.diags.list()[0].severity, Severity::kError);
+  EXPECT_EQ(deep.diags.list()[0].path, "Machine/Snapshot[name='s0']/.../Snapshot[name='s1000']");
+  EXPECT_EQ(deep.Messages(), "snapshots nest deeper than 1000 levels\n");
+
+  Result bound = ReadText("bound.vbox", MachineFile("1.19-linux", "", NestedSnapshots(1000)));
+  ASSERT_TRUE(bound.ok) << bound.Messages();
+  ASSERT_EQ(bound.inv.machines[0].snapshots.size(), 1000u);
+  EXPECT_TRUE(bound.inv.machines[0].snapshots.back().chain.ends_with("s998 / s999"));
+}
+
+// What a shell's `<(cat file)` gives: a pipe, readable once, named /dev/fd/N.
+class Pipe {
+ public:
+  explicit Pipe(const std::string& text) {
+    EXPECT_EQ(::pipe(fds_), 0);
+    EXPECT_LT(text.size(), 65536u);  // what a pipe holds without a reader
+    EXPECT_EQ(::write(fds_[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fds_[1]);
+  }
+  ~Pipe() { ::close(fds_[0]); }
+  fs::path path() const { return fmt::format("/dev/fd/{}", fds_[0]); }
+
+ private:
+  int fds_[2] = {-1, -1};
+};
+
+TEST(VBoxMachine, FilesThroughAPipeAreReadOnce) {
+  Pipe machine(MachineFile("1.19-linux",
+                           "<Network><Adapter slot=\"0\" enabled=\"true\">"
+                           "<InternalNetwork name=\"lan\"/></Adapter></Network>"));
+  Result r = Read(machine.path());
+  ASSERT_TRUE(r.ok) << r.Messages();
+  ASSERT_EQ(r.inv.machines.size(), 1u);
+  EXPECT_EQ(Adapters(r.inv.machines[0].current), "1:intnet");
+
+  Pipe script("#!/bin/sh\nVBoxManage modifyvm fw --nic1 intnet --intnet1 lan\n");
+  Result s = Read(script.path());
+  ASSERT_TRUE(s.ok) << s.Messages();
+  ASSERT_EQ(s.inv.machines.size(), 1u);
+  EXPECT_EQ(s.inv.machines[0].source, VBoxSource::kScript);
+}
+
+TEST(VBoxMachine, SettingsFilesAFolderWalkSkipsAreNoted) {
+  TempDir dir;
+  dir.Write("empty.vbox", "");
+  dir.Write("binary.vbox", std::string("\x7f"
+                                       "ELF\0\1",
+                                       6));
+  dir.Write("hello.vbox", "hello\n");
+  dir.Write("other.vbox", "<?xml version=\"1.0\"?>\n<VirtualBox><Frob/></VirtualBox>\n");
+  // Text past the first 4 KB that tell the kind, then zeros up to one byte past the limit.
+  fs::path big = dir.Write("big.vbox", MachineFile("1.19-linux", "") + std::string(5000, ' '));
+  fs::resize_file(big, (uintmax_t{64} << 20) + 1);
+  fs::create_symlink(dir.path() / "gone.vbox", dir.path() / "dangling.vbox");
+  fs::path locked = dir.Write("locked.vbox", MachineFile("1.19-linux", ""));
+  fs::permissions(locked, fs::perms::none);
+  // Other files stay silent, whatever they hold.
+  dir.Write("disk.vdi", std::string("\0\0\0", 3));
+  dir.Write("Logs/VBox.log", "");
+  fs::create_symlink(dir.path() / "gone.iso", dir.path() / "dangling.iso");
+
+  Result r = Read(dir.path());
+  EXPECT_TRUE(r.ok) << r.Messages();
+  std::string notes;
+  for (const Diagnostic& d : r.diags.list()) {
+    EXPECT_EQ(d.severity, Severity::kNote);
+    notes += fs::path(d.file).filename().string() + ": " + d.message + "\n";
+  }
+  // Root reads any file: then the locked one reads like the others.
+  std::string locked_note =
+      ::geteuid() == 0 ? "" : "locked.vbox: skipped (cannot read the file: permission denied)\n";
+  EXPECT_EQ(notes,
+            "big.vbox: skipped (the file is too large for a VirtualBox file)\n"
+            "binary.vbox: skipped (binary content, not a VirtualBox file)\n"
+            "dangling.vbox: skipped (a symbolic link to a missing file)\n"
+            "empty.vbox: skipped (the file is empty)\n"
+            "hello.vbox: skipped (not a VirtualBox file)\n" +
+                locked_note + "other.vbox: skipped (not a VirtualBox settings file)\n");
+
+  // Named, each keeps its error.
+  EXPECT_EQ(Read(dir.path() / "empty.vbox").Messages(),
+            "not a VirtualBox file (neither a machine file, VirtualBox.xml, VBoxManage output "
+            "nor a VBoxManage script)\n");
+  EXPECT_EQ(Read(big).Messages(), "the file is too large for a VirtualBox file\n");
+  EXPECT_EQ(Read(dir.path() / "dangling.vbox").Messages(),
+            "cannot read the file (no such file or folder)\n");
+}
+
 TEST(VBoxMachine, FindMachine) {
   VBoxInventory inv;
   inv.machines.resize(2);

@@ -694,6 +694,11 @@ bool ReadVBoxScript(const std::string& path, Wiring& wiring, Diagnostics& diags)
     diags.Error(path, {}, "cannot read the file");
     return false;
   }
+  return ParseVBoxScript(path, text, wiring, diags);
+}
+
+bool ParseVBoxScript(const std::string& path, const std::string& text, Wiring& wiring,
+                     Diagnostics& diags) {
   size_t errors_before = diags.list().size();
   ScriptReader reader(path, diags);
   reader.Read(text);
