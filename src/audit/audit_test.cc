@@ -107,6 +107,15 @@ TEST(AuditCorpus, EveryVirtualBoxFileIsReadAndMatchesItsGolden) {
 
 class AuditTest : public harness::TempDirTest {
  protected:
+  // Renders the pfSense and VBoxManage targets of `file` under dir_.
+  void RenderExample(const std::string& file, Spec& spec) {
+    Plan plan;
+    Diagnostics diags;
+    ASSERT_TRUE(ReadSpec(file, spec, diags, kToday) && MakePlan(spec, plan, diags));
+    Render(spec, plan, "pfsense", RenderPfsense);
+    Render(spec, plan, "vboxmanage", RenderVBoxManage);
+  }
+
   // Writes the artifacts of `render` for the example under dir_/<folder>.
   void Render(const Spec& spec, const Plan& plan, const std::string& folder,
               Artifacts (*render)(const Spec&, const Plan&, const Date&)) {
@@ -153,11 +162,7 @@ class AuditTest : public harness::TempDirTest {
 TEST_F(AuditTest, RenderedSetUpAuditsToTheDeclaredMatrix) {
   std::string example = (SourceDir() / "examples" / "workstation.toml").string();
   Spec spec;
-  Plan plan;
-  Diagnostics diags;
-  ASSERT_TRUE(ReadSpec(example, spec, diags, kToday) && MakePlan(spec, plan, diags));
-  Render(spec, plan, "pfsense", RenderPfsense);
-  Render(spec, plan, "vboxmanage", RenderVBoxManage);
+  ASSERT_NO_FATAL_FAILURE(RenderExample(example, spec));
 
   AuditOptions opts;
   opts.pfsense = (dir_ / "pfsense" / "config.xml").string();
@@ -201,11 +206,7 @@ TEST_F(AuditTest, RenderedSetUpAuditsToTheDeclaredMatrix) {
 TEST_F(AuditTest, UnpluggedFirewallAdapterIsShown) {
   std::string example = (SourceDir() / "examples" / "workstation.toml").string();
   Spec spec;
-  Plan plan;
-  Diagnostics diags;
-  ASSERT_TRUE(ReadSpec(example, spec, diags, kToday) && MakePlan(spec, plan, diags));
-  Render(spec, plan, "pfsense", RenderPfsense);
-  Render(spec, plan, "vboxmanage", RenderVBoxManage);
+  ASSERT_NO_FATAL_FAILURE(RenderExample(example, spec));
   fs::path script = dir_ / "vboxmanage" / "create.sh";
   std::string text = Slurp(script);
   const std::string plugged = "want sys-firewall cableconnected3 on";

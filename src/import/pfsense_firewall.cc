@@ -12,6 +12,7 @@
 
 #include "import/pfsense_reader.h"
 #include "import/xml_error.h"
+#include "util/decimal.h"
 #include "util/atomic_file.h"
 
 namespace bulkhead {
@@ -41,23 +42,13 @@ std::vector<std::string> Split(const std::string& text, const std::string& separ
   return out;
 }
 
-std::optional<int> ParseInt(const std::string& s, int max) {
-  if (s.empty() || s.size() > 6) return std::nullopt;
-  int v = 0;
-  for (char c : s) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  if (v > max) return std::nullopt;
-  return v;
-}
 
 std::optional<uint16_t> ServicePort(const std::string& name) {
   static const std::map<std::string, uint16_t> kPorts = {
       {"ftp", 21},   {"ssh", 22},    {"telnet", 23},      {"smtp", 25},   {"domain", 53},
       {"http", 80},  {"pop3", 110},  {"ntp", 123},        {"imap", 143},  {"snmp", 161},
       {"ldap", 389}, {"https", 443}, {"submission", 587}, {"imaps", 993}, {"pop3s", 995}};
-  if (auto n = ParseInt(name, 65535)) return static_cast<uint16_t>(*n);
+  if (auto n = ParseDecimal(name, 65535)) return static_cast<uint16_t>(*n);
   auto it = kPorts.find(name);
   if (it == kPorts.end()) return std::nullopt;
   return it->second;
@@ -78,7 +69,7 @@ int SlotOf(const std::string& device) {
   for (const char* prefix : {"vtnet", "em"}) {
     std::string p = prefix;
     if (device.rfind(p, 0) != 0) continue;
-    if (auto n = ParseInt(device.substr(p.size()), 4095)) return *n + 1;
+    if (auto n = ParseDecimal(device.substr(p.size()), 4095)) return *n + 1;
   }
   return 0;
 }
@@ -105,7 +96,7 @@ constexpr IcmpName kIcmpV6Names[] = {{1, "unreach"},      {2, "toobig"},      {3
 
 // A name, or a number (pf accepts both).
 std::optional<uint8_t> IcmpTypeNumber(const std::string& name, Family f) {
-  if (auto n = ParseInt(name, 255)) return static_cast<uint8_t>(*n);
+  if (auto n = ParseDecimal(name, 255)) return static_cast<uint8_t>(*n);
   auto find = [&](const auto& table) -> std::optional<uint8_t> {
     for (const IcmpName& entry : table) {
       if (name == entry.name) return entry.type;
@@ -255,14 +246,14 @@ void Reader::ReadInterface(Node n, const std::string& path, Node root) {
   std::string v4 = Text(n.child("ipaddr"));
   std::string v6 = Text(n.child("ipaddrv6"));
   if (auto a = IpAddress::Parse(v4); a && a->family == Family::kV4) {
-    auto len = ParseInt(Text(n.child("subnet")), 32);
+    auto len = ParseDecimal(Text(n.child("subnet")), 32);
     if (!len) Error(path + "/subnet", fmt::format("invalid prefix length for '{}'", i.key));
     i.addresses.push_back({*a, len.value_or(32)});
   } else {
     i.dynamic_v4 = !v4.empty() && v4 != "none";
   }
   if (auto a = IpAddress::Parse(v6); a && a->family == Family::kV6) {
-    auto len = ParseInt(Text(n.child("subnetv6")), 128);
+    auto len = ParseDecimal(Text(n.child("subnetv6")), 128);
     if (!len) Error(path + "/subnetv6", fmt::format("invalid prefix length for '{}'", i.key));
     i.addresses.push_back({*a, len.value_or(128)});
   } else {
@@ -285,7 +276,7 @@ void Reader::ReadVirtualIps(Node root) {
     std::string path = fmt::format("virtualip/vip[{}]", ++index);
     std::string key = Text(vip.child("interface"));
     auto a = IpAddress::Parse(Text(vip.child("subnet")));
-    auto len = ParseInt(Text(vip.child("subnet_bits")), a && a->family == Family::kV4 ? 32 : 128);
+    auto len = ParseDecimal(Text(vip.child("subnet_bits")), a && a->family == Family::kV4 ? 32 : 128);
     auto it =
         std::find_if(ifaces_.begin(), ifaces_.end(), [&](const Iface& i) { return i.key == key; });
     if (it == ifaces_.end()) continue;
@@ -335,10 +326,10 @@ void Reader::ReadAdminServices(Node root) {
   Node webgui = system.child("webgui");
   // pfSense: 443 only for "https"; no protocol at all means plain http on 80.
   bool https = Text(webgui.child("protocol")) == "https";
-  int gui = ParseInt(Text(webgui.child("port")), 65535).value_or(https ? 443 : 80);
+  int gui = ParseDecimal(Text(webgui.child("port")), 65535).value_or(https ? 443 : 80);
   fw_.admin_services = Ports(kProtoTcp, gui, gui);
   if (Flag(system.child("ssh"), "enable") || Flag(system, "enablesshd")) {
-    int ssh = ParseInt(Text(system.child("ssh").child("port")), 65535).value_or(22);
+    int ssh = ParseDecimal(Text(system.child("ssh").child("port")), 65535).value_or(22);
     fw_.admin_services = fw_.admin_services.Union(Ports(kProtoTcp, ssh, ssh));
   }
 }
@@ -395,7 +386,8 @@ Addrs Reader::NetworkToken(const std::string& token, const std::string& path,
     Unknown(path, fmt::format("the client pool of the '{}' server is not modelled", token), notes);
     return {{}, AllAddrsBothFamilies(), token + " clients"};
   }
-  bool ip = token.size() > 2 && token.ends_with("ip") && FindIface(token.substr(0, token.size() - 2));
+  bool ip = token.size() > 2 && token.ends_with("ip") &&
+            FindIface(token.substr(0, token.size() - 2));
   std::string key = ip ? token.substr(0, token.size() - 2) : token;
   std::vector<std::string> keys = {key};
   if (!ip && groups_.count(token)) keys = groups_.at(token);
@@ -520,7 +512,9 @@ Addrs Reader::AddressToken(const std::string& token, const std::string& path, Ru
   if (aliases_.count(token)) {
     AddrWalk walk;
     Addrs a = AliasAddrs(token, path, notes, walk);
-    if (a.sure.empty() && a.maybe.empty()) notes.never_why = fmt::format("alias '{}' is empty", token);
+    if (a.sure.empty() && a.maybe.empty()) {
+      notes.never_why = fmt::format("alias '{}' is empty", token);
+    }
     return a;
   }
   if (auto p = Prefix::Parse(token)) return {AddrsOf(p->Network()), {}, ""};

@@ -510,7 +510,8 @@ TEST(PfsenseReader, ReportsUnmodelledOptionsWithTheirPath) {
   ASSERT_EQ(r.diags.list().size(), 2u) << r.diags.Format();
   EXPECT_EQ(r.diags.list()[0].severity, Severity::kWarning);
   EXPECT_EQ(r.diags.list()[0].path, "filter/rule[2]/destination/address");
-  EXPECT_EQ(r.diags.list()[0].message, "alias 'nosuchalias' does not exist: pfSense skips the rule");
+  EXPECT_EQ(r.diags.list()[0].message,
+            "alias 'nosuchalias' does not exist: pfSense skips the rule");
   EXPECT_EQ(r.diags.list()[1].severity, Severity::kError);
   EXPECT_EQ(r.diags.list()[1].path, "filter/rule[3]/sched");
   EXPECT_EQ(r.diags.list()[1].message, "rule option 'sched' is not modelled");

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "import/artifacts.h"
+#include "util/decimal.h"
 
 namespace bulkhead::pfsense {
 
@@ -207,7 +208,6 @@ class Reader {
 std::string Trim(std::string_view s);
 std::string Text(Node n);
 std::vector<std::string> Split(const std::string& text, const std::string& separators);
-std::optional<int> ParseInt(const std::string& s, int max);
 std::optional<uint16_t> ServicePort(const std::string& name);
 PolicyRule MakeRule(Action action, PacketSet match, Provenance origin);
 

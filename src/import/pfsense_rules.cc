@@ -272,7 +272,7 @@ void Reader::AddAntiLockout(Node root) {
   const Iface* i = FindIface(on);
   if (!i) return;
   bool https = Text(webgui.child("protocol")) == "https";
-  int gui = ParseInt(Text(webgui.child("port")), 65535).value_or(https ? 443 : 80);
+  int gui = ParseDecimal(Text(webgui.child("port")), 65535).value_or(https ? 443 : 80);
   ServiceSet svc = fw_.admin_services;
   if (https && gui != 80 && !Flag(webgui, "disablehttpredirect")) {
     svc = svc.Union(Ports(kProtoTcp, 80, 80));

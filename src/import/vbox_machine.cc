@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "import/xml_error.h"
+#include "util/decimal.h"
 
 namespace bulkhead {
 namespace {
@@ -70,19 +71,9 @@ std::vector<std::string> SplitLines(std::string_view text) {
   return lines;
 }
 
-std::optional<int> ParseNumber(std::string_view s, int max) {
-  if (s.empty() || s.size() > 9) return std::nullopt;
-  int v = 0;
-  for (char c : s) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  if (v > max) return std::nullopt;
-  return v;
-}
 
 uint16_t PortOf(std::string_view s) {
-  return static_cast<uint16_t>(ParseNumber(Trim(s), 65535).value_or(0));
+  return static_cast<uint16_t>(ParseDecimal(Trim(s), 65535).value_or(0));
 }
 
 bool IsOn(std::string_view value) {
@@ -168,7 +159,7 @@ std::optional<int> SettingsMinor(std::string_view version) {
   if (!StartsWith(version, "1.")) return std::nullopt;
   std::string_view rest = version.substr(2);
   size_t end = rest.find_first_not_of("0123456789");
-  return ParseNumber(rest.substr(0, end), 99);
+  return ParseDecimal(rest.substr(0, end), 99);
 }
 
 // ---- Machine files ---------------------------------------------------------------------------
@@ -367,7 +358,7 @@ void MachineReader::ReadHardwareChild(Node c, VBoxHardware& out) {
 void MachineReader::ReadAdapters(Node network, const std::string& path, VBoxHardware& out) {
   for (Node a : Children(network, "Adapter")) {
     std::string slot = Attr(a, "slot");
-    std::optional<int> n = ParseNumber(slot, 35);
+    std::optional<int> n = ParseDecimal(slot, 35);
     if (!n) {
       diags_.ErrorAt(file_, path + "/Adapter",
                      fmt::format("adapter without a valid 'slot' ('{}')", slot));
@@ -484,7 +475,7 @@ void MachineReader::ReadSerialPorts(Node c, const std::string& path, VBoxHardwar
     if (!BoolAttr(p, "enabled", false)) continue;
     SerialPort port;
     std::string slot = Attr(p, "slot");
-    port.slot = ParseNumber(slot, 99).value_or(0) + 1;
+    port.slot = ParseDecimal(slot, 99).value_or(0) + 1;
     port.host_mode = Lower(Attr(p, "hostMode"));
     port.target = Attr(p, "path");
     port.server = BoolAttr(p, "server", false);
@@ -562,7 +553,7 @@ std::pair<std::string, int> Indexed(std::string_view key) {
   size_t end = key.size();
   while (end > 0 && std::isdigit(static_cast<unsigned char>(key[end - 1]))) --end;
   if (end == key.size() || key.size() - end > 3) return {std::string(key), -1};
-  return {std::string(key.substr(0, end)), *ParseNumber(key.substr(end), 999)};
+  return {std::string(key.substr(0, end)), *ParseDecimal(key.substr(end), 999)};
 }
 
 // `SnapshotName-1-2` and its UUID: the tree position is the numbers after the key's base name.
@@ -588,7 +579,7 @@ struct SnapshotKeys {
       if (rest[0] != '-') return std::nullopt;
       rest.remove_prefix(1);
       size_t end = std::min(rest.find('-'), rest.size());
-      std::optional<int> n = ParseNumber(rest.substr(0, end), 1 << 20);
+      std::optional<int> n = ParseDecimal(rest.substr(0, end), 1 << 20);
       if (!n) return std::nullopt;
       out.push_back(*n);
       rest.remove_prefix(end);
@@ -900,7 +891,7 @@ std::optional<NatForward> ParseListForward(std::string_view s) {
 std::optional<NatLoopback> ParseListLoopback(std::string_view s) {
   size_t eq = s.find('=');
   if (eq == std::string_view::npos) return std::nullopt;
-  std::optional<int> offset = ParseNumber(Trim(s.substr(eq + 1)), 1 << 24);
+  std::optional<int> offset = ParseDecimal(Trim(s.substr(eq + 1)), 1 << 24);
   if (!offset) return std::nullopt;
   return NatLoopback{Trim(s.substr(0, eq)), *offset};
 }
@@ -1193,7 +1184,7 @@ void Reader::ReadNetServices(const std::string& path, Node registry) {
     // Settings.cpp buildNATLoopbacks: <Mappings><Loopback4 address="127.0.0.1" offset="2"/>.
     for (Node lo : Children(Child(n, "Mappings"), "Loopback4")) {
       net.loopbacks.push_back(
-          {Attr(lo, "address"), ParseNumber(Attr(lo, "offset"), 1 << 24).value_or(0)});
+          {Attr(lo, "address"), ParseDecimal(Attr(lo, "offset"), 1 << 24).value_or(0)});
     }
     inv_.nat_networks.push_back(std::move(net));
   }
