@@ -276,7 +276,8 @@ void Reader::ReadVirtualIps(Node root) {
     std::string path = fmt::format("virtualip/vip[{}]", ++index);
     std::string key = Text(vip.child("interface"));
     auto a = IpAddress::Parse(Text(vip.child("subnet")));
-    auto len = ParseDecimal(Text(vip.child("subnet_bits")), a && a->family == Family::kV4 ? 32 : 128);
+    int bits = a && a->family == Family::kV4 ? 32 : 128;
+    auto len = ParseDecimal(Text(vip.child("subnet_bits")), bits);
     auto it =
         std::find_if(ifaces_.begin(), ifaces_.end(), [&](const Iface& i) { return i.key == key; });
     if (it == ifaces_.end()) continue;
