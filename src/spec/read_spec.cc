@@ -19,6 +19,8 @@
 namespace bulkhead {
 namespace {
 
+void MergeNeighbouringPorts(std::vector<PortRange>& ports);
+
 using Keys = std::vector<std::string>;
 template <typename E>
 using Choices = std::vector<std::pair<std::string, E>>;
@@ -700,6 +702,23 @@ void SpecReader::ReadPorts(const toml::table& t, EgressRule& rule, bool proto_kn
     return;
   }
   for (const toml::node& e : *list) ReadPort(e, rule);
+  MergeNeighbouringPorts(rule.ports);
+}
+
+// [1, 2, 3, "4-9"] is the range 1-9: a list written out port by port would otherwise become a
+// firewall rule and a lab probe per port. Only neighbours in the written order are merged, so
+// the rendered rules keep the order the user gave.
+void MergeNeighbouringPorts(std::vector<PortRange>& ports) {
+  std::vector<PortRange> out;
+  for (const PortRange& p : ports) {
+    if (!out.empty() && p.first <= out.back().last + 1 && p.last + 1 >= out.back().first) {
+      out.back().first = std::min(out.back().first, p.first);
+      out.back().last = std::max(out.back().last, p.last);
+    } else {
+      out.push_back(p);
+    }
+  }
+  ports = std::move(out);
 }
 
 // 443 or "8000-8080": a range checked for bounds and order.

@@ -258,6 +258,23 @@ TEST(ParseSpec, Example) {
   EXPECT_EQ(spec.FindVm("git")->address->ToString(), "10.137.4.10");
 }
 
+TEST(ParseSpec, NeighbouringPortsAreOneRange) {
+  Spec spec;
+  Diagnostics diags;
+  ASSERT_TRUE(ParseSpec("p.toml", kHostLines + R"([zones.z]
+[[zones.z.egress]]
+to = "internet"
+proto = "udp"
+ports = [443, 1, 2, 3, "4-9", "8-12", 20, 19]
+[vms.v]
+zone = "z"
+)",
+                        spec, diags, kToday))
+      << diags.Format();
+  EXPECT_EQ(spec.zones.at(0).egress.at(0).ports,
+            (std::vector<PortRange>{{443, 443}, {1, 12}, {19, 20}}));
+}
+
 TEST(ParseSpec, ExampleRulesAreResolvedWithProvenance) {
   Spec spec;
   Diagnostics diags;
