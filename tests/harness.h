@@ -41,6 +41,33 @@ struct Result {
   std::string err;
 };
 
+// A fresh folder for one test's files, removed when it goes out of scope.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string tmpl = (fs::temp_directory_path() / "bulkhead-test-XXXXXX").string();
+    if (mkdtemp(tmpl.data())) path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  // Writes `text` to `name` under the folder, making the folders on the way.
+  fs::path Write(const std::string& name, const std::string& text) const {
+    fs::path p = path_ / name;
+    fs::create_directories(p.parent_path());
+    Spit(p, text);
+    return p;
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 // A fixture with a fresh folder `dir_`, removed after the test whatever happens in it.
 class TempDirTest : public ::testing::Test {
  protected:

@@ -7,13 +7,12 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "util/atomic_file.h"
+#include "harness.h"
 
 namespace bulkhead {
 namespace {
@@ -25,13 +24,6 @@ const fs::path kCorpus = fs::path(BULKHEAD_SOURCE_DIR) / ".." / "shared" / "corp
 // Machine files written to a fresh folder, read back as one inventory.
 class Lab {
  public:
-  Lab() {
-    static int counter = 0;
-    dir_ = fs::temp_directory_path() / fmt::format("bh-vmf-{}-{}", ::getpid(), ++counter);
-    fs::create_directories(dir_);
-  }
-  ~Lab() { fs::remove_all(dir_); }
-
   // A 7.0 machine: `hardware` goes into its Hardware, `snapshots` before it.
   void Machine(const std::string& name, const std::string& hardware,
                const std::string& snapshots = "") {
@@ -41,18 +33,18 @@ class Lab {
         "<Machine uuid=\"{{{}}}\" name=\"{}\" OSType=\"Debian_64\">\n{}"
         "<Hardware>{}</Hardware>\n</Machine>\n</VirtualBox>\n",
         name, name, snapshots, hardware);
-    EXPECT_EQ(WriteFileAtomically((dir_ / (name + ".vbox")).string(), text), "");
+    dir_.Write(name + ".vbox", text);
   }
 
   VBoxInventory Read() const {
     VBoxInventory inv;
     Diagnostics diags;
-    EXPECT_TRUE(ReadVBox(dir_.string(), inv, diags)) << diags.Format();
+    EXPECT_TRUE(ReadVBox(dir_.path().string(), inv, diags)) << diags.Format();
     return inv;
   }
 
  private:
-  fs::path dir_;
+  harness::ScratchDir dir_;
 };
 
 std::string Adapter(int slot, const std::string& attachment, const std::string& extra = "") {

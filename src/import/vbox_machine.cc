@@ -109,24 +109,17 @@ void NoteAt(Diagnostics& diags, const std::string& file, int line, std::string m
 
 // ---- XML helpers -----------------------------------------------------------------------------
 
-// An element's name without its namespace prefix.
-std::string_view LocalName(Node n) {
-  std::string_view name = n.name();
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
 std::vector<Node> Children(Node n, std::string_view name) {
   std::vector<Node> out;
   for (Node c : n.children()) {
-    if (c.type() == pugi::node_element && LocalName(c) == name) out.push_back(c);
+    if (c.type() == pugi::node_element && XmlLocalName(c) == name) out.push_back(c);
   }
   return out;
 }
 
 Node Child(Node n, std::string_view name) {
   for (Node c : n.children()) {
-    if (c.type() == pugi::node_element && LocalName(c) == name) return c;
+    if (c.type() == pugi::node_element && XmlLocalName(c) == name) return c;
   }
   return Node();
 }
@@ -303,7 +296,7 @@ VBoxHardware MachineReader::ReadHardware(Node hw, const std::string& path) {
   bool saw_audio = false;
   for (Node c : hw.children()) {
     if (c.type() != pugi::node_element) continue;
-    saw_audio = saw_audio || LocalName(c) == "AudioAdapter";
+    saw_audio = saw_audio || XmlLocalName(c) == "AudioAdapter";
     ReadHardwareChild(c, out);
   }
   // Settings.cpp: an old file without AudioAdapter had audio, with input, on.
@@ -315,7 +308,7 @@ VBoxHardware MachineReader::ReadHardware(Node hw, const std::string& path) {
 
 // One child of Hardware; the elements that do not matter to isolation are skipped.
 void MachineReader::ReadHardwareChild(Node c, VBoxHardware& out) {
-  std::string_view name = LocalName(c);
+  std::string_view name = XmlLocalName(c);
   const std::string& path = out.path;
   if (name == "Network") {
     ReadAdapters(c, path + "/Network", out);
@@ -388,7 +381,7 @@ VBoxAdapter MachineReader::ReadAdapter(Node a, int slot, const std::string& path
   }
   // Leftover settings of other attachments sit in DisabledModes and are never active.
   for (Node mode : a.children()) {
-    if (mode.type() == pugi::node_element && LocalName(mode) != "DisabledModes") {
+    if (mode.type() == pugi::node_element && XmlLocalName(mode) != "DisabledModes") {
       ReadAttachment(mode, out);
     }
   }
@@ -413,7 +406,7 @@ void MachineReader::ReadAttachment(Node mode, VBoxAdapter& out) {
       {"VDE", Attachment::kGeneric, nullptr},
       {"CloudNetwork", Attachment::kGeneric, "name"},
   };
-  std::string_view name = LocalName(mode);
+  std::string_view name = XmlLocalName(mode);
   if (name == "NAT") {
     out.attachment = Attachment::kNat;
     // Settings.cpp writes localhost-reachable only when it differs from the version's default:
@@ -437,7 +430,7 @@ void MachineReader::ReadForwards(Node nat, VBoxAdapter& out) {
 
 // A Clipboard or DragAndDrop mode (or Hardware's legacy clipboardMode attribute).
 std::string MachineReader::ReadMode(Node c, const std::string& path, const std::string& fallback) {
-  std::string text = Attr(c, LocalName(c) == "Hardware" ? "clipboardMode" : "mode");
+  std::string text = Attr(c, XmlLocalName(c) == "Hardware" ? "clipboardMode" : "mode");
   std::optional<std::string> mode = ChannelMode(text);
   if (!mode) Note(path, fmt::format("unknown mode '{}'", text));
   return mode.value_or(fallback);
@@ -1113,17 +1106,17 @@ void Reader::ReadXml(const std::string& path, const std::string& text, bool walk
   pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
   if (!parsed) return MalformedXml(path, text, doc, parsed, diags_);
   Node root = doc.document_element();
-  if (LocalName(root) == "VirtualBox" && Child(root, "Global")) {
+  if (XmlLocalName(root) == "VirtualBox" && Child(root, "Global")) {
     // A registry that registers a registry would be read within it, and so on without end.
     if (in_registry_) return Note(path, "skipped (a VirtualBox.xml registered as a machine)");
     return ReadGlobal(path, Child(root, "Global"));
   }
-  if (LocalName(root) == "VirtualBox" &&
+  if (XmlLocalName(root) == "VirtualBox" &&
       (Child(root, "Machine") || Child(root, "MachineEncrypted"))) {
     return AddMachine(MachineReader(path, diags_).Read(root));
   }
   if (!walking) {
-    diags_.ErrorAt(path, std::string(LocalName(root)),
+    diags_.ErrorAt(path, std::string(XmlLocalName(root)),
                    "not a VirtualBox settings file (no 'Machine' or 'Global' element)");
   } else if (IsSettingsName(path)) {
     Note(path, "skipped (not a VirtualBox settings file)");

@@ -8,12 +8,12 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "harness.h"
 #include "util/atomic_file.h"
 
 namespace bulkhead {
@@ -40,26 +40,7 @@ Result Read(const fs::path& path) {
   return r;
 }
 
-// A fresh folder under the system's temporary folder, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() / fmt::format("bh-vbox-{}-{}", ::getpid(), ++counter);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path Write(const std::string& name, const std::string& text) const {
-    fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    EXPECT_EQ(WriteFileAtomically(p.string(), text), "");
-    return p;
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = harness::ScratchDir;
 
 // "1:intnet 2:nat/off/unplugged": every adapter that is enabled or attached to something.
 std::string Adapters(const VBoxHardware& hw) {

@@ -11,25 +11,25 @@
 namespace bulkhead {
 namespace {
 
-std::string_view LocalName(pugi::xml_node n) {
-  std::string_view name = n.name();
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
 std::string LastOpenPath(const pugi::xml_document& doc) {
   std::string path;
   pugi::xml_node n = doc.last_child();
   while (n) {
     while (n && n.type() != pugi::node_element) n = n.previous_sibling();
     if (!n) break;
-    path += (path.empty() ? "" : "/") + std::string(LocalName(n));
+    path += (path.empty() ? "" : "/") + std::string(XmlLocalName(n));
     n = n.last_child();
   }
   return path;
 }
 
 }  // namespace
+
+std::string_view XmlLocalName(pugi::xml_node n) {
+  std::string_view name = n.name();
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
 
 void MalformedXml(const std::string& file, const std::string& text,
                   const pugi::xml_document& doc, const pugi::xml_parse_result& result,

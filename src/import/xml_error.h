@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// The one way every XML reader reports a file that does not parse: the position pugixml
-// stopped at, and the path of the element it was in, so that a file cut short names where.
+// What every XML reader shares: element names without namespaces, and the one way a file that
+// does not parse is reported, with the position pugixml stopped at and the path of the element
+// it was in, so that a file cut short names where.
 #pragma once
 
 #include <pugixml.hpp>
 #include <string>
+#include <string_view>
 
 #include "spec/diagnostics.h"
 
 namespace bulkhead {
+
+// An element's name without its namespace prefix: VirtualBox files written with the old
+// innotek namespace and the current one read alike.
+std::string_view XmlLocalName(pugi::xml_node n);
 
 // Adds an error for `file` whose `text` failed to parse into `doc` with `result`:
 //   config.xml:116:12: error: malformed XML (start-end tags mismatch) in 'pfsense/filter/rule'
