@@ -44,22 +44,13 @@ VmWiring VmOf(const VBoxMachine& m) {
   return vm;
 }
 
-int MaskLength(const std::string& mask) {
-  std::optional<IpAddress> a = IpAddress::Parse(mask);
-  if (!a || a->family != Family::kV4) return -1;
-  uint32_t v = static_cast<uint32_t>(a->value);
-  int length = 0;
-  while (length < 32 && (v & (0x80000000u >> length))) ++length;
-  return length;
-}
-
 // The host's address on the host-only interface, as VirtualBox configured it.
 std::optional<Prefix> HostOnlyAddress(const VBoxInventory& vbox, const std::string& name) {
   for (const HostOnlyInterface& h : vbox.hostonly_interfaces) {
     if (h.name != name) continue;
     std::optional<IpAddress> a = IpAddress::Parse(h.address);
-    int length = h.mask.empty() ? 24 : MaskLength(h.mask);
-    if (a && length >= 0) return Prefix{*a, length};
+    std::optional<int> length = h.mask.empty() ? 24 : NetmaskLength(h.mask);
+    if (a && length) return Prefix{*a, *length};
   }
   return std::nullopt;
 }
@@ -104,7 +95,6 @@ std::string CausesText(const Difference& d) {
 
 bool ReadExpected(const std::string& file, const Date& today, ExpectedSetUp& out,
                   NameTable& names, Diagnostics& diags) {
-  out.file = file;
   if (!ReadSpec(file, out.spec, diags, today)) return false;
   if (!MakePlan(out.spec, out.plan, diags)) return false;
   (void)ExternalEndpoints(out.spec, out.plan, names);

@@ -17,7 +17,6 @@
 namespace bulkhead {
 
 struct ExpectedSetUp {
-  std::string file;
   Spec spec;
   Plan plan;
 };

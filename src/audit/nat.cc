@@ -29,7 +29,7 @@ ServiceSet ShiftPorts(const ServiceSet& s, int shift) {
   ServiceSet::Ranges out;
   for (const auto& r : s.ranges()) {
     uint32_t proto = r.first >> 16;
-    bool ported = proto == kProtoTcp || proto == kProtoUdp || proto == 132;
+    bool ported = proto == kProtoTcp || proto == kProtoUdp || proto == kProtoSctp;
     if (!ported || (r.last >> 16) != proto) {
       out.push_back(r);
       continue;
@@ -94,8 +94,7 @@ AddrSet PrivateAddrs() {
 std::vector<Finding> OutboundNatFindings(const FirewallView& fw, const Matrix& m) {
   std::vector<Finding> out;
   AddrSet private_addrs = PrivateAddrs();
-  std::string where;
-  for (const WrittenRule& w : fw.written_rules) where = w.origin.file + ": nat/outbound";
+  std::string where = fw.policy.forward.default_origin.file + ": nat/outbound";
   for (size_t s = 0; s < m.sources.size(); ++s) {
     const Endpoint& src = m.sources[s];
     const FirewallInterface* iface = fw.FindInterface(src.name);

@@ -36,7 +36,6 @@ class FirstMatchWalk {
   void Discard();
   // The packets no rule took; ends the walk.
   PacketSet TakeRest();
-  bool on_atoms() const { return atoms_ != nullptr; }
 
  private:
   const PacketSet& Encoded(const PacketSet& p);
@@ -50,7 +49,6 @@ class FirstMatchWalk {
   AtomUse use_;
   PacketSet remaining_;  // in atoms once atoms_ is set
   size_t compacted_size_ = 0;
-  size_t largest_set_ = 0;  // ranges of the largest address set of remaining_, on addresses
   std::unique_ptr<AddrAtoms> atoms_;
   std::unordered_map<const PacketSet*, PacketSet> encoded_;  // rule sets, once on atoms
   struct Bounds;

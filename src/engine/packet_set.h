@@ -92,6 +92,8 @@ inline constexpr uint8_t kProtoIcmp = 1;
 inline constexpr uint8_t kProtoTcp = 6;
 inline constexpr uint8_t kProtoUdp = 17;
 inline constexpr uint8_t kProtoIcmpV6 = 58;
+inline constexpr uint8_t kProtoCarp = 112;  // VRRP's number, which CARP shares
+inline constexpr uint8_t kProtoSctp = 132;
 
 ServiceSet AllServices();
 ServiceSet Proto(uint8_t proto);                                 // every port or type of proto

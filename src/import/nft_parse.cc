@@ -458,7 +458,6 @@ struct NamedValue {
   int value;
 };
 
-constexpr uint8_t kProtoSctp = 132;
 
 constexpr NamedValue kProtocols[] = {
     {"icmp", kProtoIcmp},

@@ -336,7 +336,6 @@ void Reader::AddBlockLists(Node root) {
 // HA sync (filter_process_carp_rules); OPNsense always writes the pass
 // (filter_core_rules_system).
 void Reader::AddCarpRules(Node root) {
-  constexpr uint8_t kProtoCarp = 112;
   auto filled = [](Node n) { return n && (n.first_child().type() == pugi::node_element); };
   bool vips = false;
   for (Node vip : root.child("virtualip").children("vip")) vips = vips || filled(vip);

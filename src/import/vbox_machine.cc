@@ -1283,9 +1283,8 @@ void Reader::ReadScript(const std::string& path, const std::string& text) {
   }
   if (!wiring.hostonly_if.empty()) {
     const Prefix& p = wiring.hostonly_host;
-    uint32_t mask = p.length == 0 ? 0 : ~uint32_t{0} << (32 - std::min(p.length, 32));
-    std::string mask_text =
-        p.address.family == Family::kV4 ? IpAddress::V4(mask).ToString() : std::to_string(p.length);
+    std::string mask_text = p.address.family == Family::kV4 ? NetmaskV4(p.length).ToString()
+                                                            : std::to_string(p.length);
     inv_.hostonly_interfaces.push_back(
         {wiring.hostonly_if, p.address.ToString(), mask_text, false, path});
   }

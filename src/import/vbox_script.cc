@@ -343,16 +343,6 @@ std::optional<std::string> ParseMac(std::string_view text) {
   return mac;
 }
 
-std::optional<int> NetmaskLength(std::string_view text) {
-  std::optional<IpAddress> mask = IpAddress::Parse(text);
-  if (!mask || mask->family != Family::kV4) return std::nullopt;
-  uint32_t bits = static_cast<uint32_t>(mask->value);
-  int length = 0;
-  while (length < 32 && (bits & (0x80000000u >> length)) != 0) ++length;
-  if (length < 32 && (bits << length) != 0) return std::nullopt;
-  return length;
-}
-
 struct SlotState {
   Attachment attachment = Attachment::kNone;
   std::map<std::string, std::string> names;  // "intnet" -> "bh-web", "bridgeadapter" -> ...

@@ -5,6 +5,7 @@
 
 #include "net/ip.h"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -222,5 +223,19 @@ uint64_t Prefix::Size() const {
 IpAddress Prefix::Nth(uint64_t n) const { return {address.family, First().value + n}; }
 
 std::string Prefix::ToString() const { return fmt::format("{}/{}", address.ToString(), length); }
+
+IpAddress NetmaskV4(int length) {
+  return IpAddress::V4(length <= 0 ? 0u : 0xffffffffu << (32 - std::min(length, 32)));
+}
+
+std::optional<int> NetmaskLength(std::string_view text) {
+  std::optional<IpAddress> mask = IpAddress::Parse(text);
+  if (!mask || mask->family != Family::kV4) return std::nullopt;
+  uint32_t bits = static_cast<uint32_t>(mask->value);
+  int length = 0;
+  while (length < 32 && (bits & (0x80000000u >> length)) != 0) ++length;
+  if (length < 32 && (bits << length) != 0) return std::nullopt;
+  return length;
+}
 
 }  // namespace bulkhead

@@ -58,4 +58,9 @@ struct Prefix {
   auto operator<=>(const Prefix&) const = default;
 };
 
+// IPv4 netmasks as VirtualBox writes them: NetmaskV4(24) is 255.255.255.0, and
+// NetmaskLength("255.255.255.0") is 24; nullopt for text that is not a contiguous IPv4 mask.
+IpAddress NetmaskV4(int length);
+std::optional<int> NetmaskLength(std::string_view text);
+
 }  // namespace bulkhead

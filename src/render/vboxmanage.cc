@@ -252,10 +252,6 @@ void EmitChannels(Script& s, const std::string& vm, Sharing clipboard, Sharing d
   for (const char* usb : {"usb", "ehci", "xhci"}) s.Want(vm, usb, "off");
 }
 
-IpAddress NetmaskV4(int length) {
-  return IpAddress::V4(length <= 0 ? 0u : 0xffffffffu << (32 - std::min(length, 32)));
-}
-
 void EmitHostOnly(Script& s, const Plan& plan) {
   const PlannedHostOnly& h = plan.hostonly;
   s.Line(fmt::format("# The host-only network {}: the host is {}, the firewall VM {}.",
