@@ -35,6 +35,19 @@ bool LeadsOutside(Attachment a) {
 
 bool Plugged(const VBoxAdapter& a) { return a.enabled && a.cable_connected; }
 
+// Where a port forward listens and how much that exposes: on "" or 0.0.0.0 every host address,
+// so the LAN reaches the guest (high); on the loopback only the host's own users (medium).
+struct Exposure {
+  Risk risk;
+  std::string on;  // "every host address", "host address 127.0.0.1"
+};
+Exposure ExposureOf(const NatForward& f) {
+  bool loopback = f.host_ip.starts_with("127.") || f.host_ip == "::1";
+  bool every = f.host_ip.empty() || f.host_ip == "0.0.0.0";
+  return {loopback ? Risk::kMedium : Risk::kHigh,
+          every ? "every host address" : "host address " + f.host_ip};
+}
+
 // Attachments whose segment other machines may share, so that a promiscuous guest reads their
 // traffic; a NAT adapter has an engine of its own.
 bool Shared(Attachment a) { return a != Attachment::kNone && a != Attachment::kNat; }
@@ -156,18 +169,15 @@ void Judge::Bypass(const VBoxAdapter& a) {
       a.path);
 }
 
-// A forward on "" or 0.0.0.0 listens on every host address, so the LAN reaches the guest.
 void Judge::Forwards(const VBoxAdapter& a) {
   for (const NatForward& f : a.forwards) {
-    bool loopback = f.host_ip.starts_with("127.") || f.host_ip == "::1";
-    bool every = f.host_ip.empty() || f.host_ip == "0.0.0.0";
-    std::string on = every ? "every host address" : "host address " + f.host_ip;
+    Exposure e = ExposureOf(f);
     std::string path = s_.machine.source == VBoxSource::kMachineFile
                            ? fmt::format("{}/NAT/Forwarding[name='{}']", a.path, f.name)
                            : a.path;
-    Add(loopback ? Risk::kMedium : Risk::kHigh, "vm-nat-port-forward",
+    Add(e.risk, "vm-nat-port-forward",
         fmt::format("port forward '{}' on adapter {} exposes guest port {}/{} on {}, port {}",
-                    f.name, a.slot, f.guest_port, f.proto, on, f.host_port),
+                    f.name, a.slot, f.guest_port, f.proto, e.on, f.host_port),
         path);
   }
 }
@@ -339,13 +349,11 @@ void NatNetworkFindings(const NatNetwork& n, std::vector<Finding>& out) {
     out.push_back({n.enabled ? risk : OneLower(risk), kind, subject, std::move(message), at});
   };
   for (const NatForward& f : n.forwards) {
-    bool loopback = f.host_ip.starts_with("127.") || f.host_ip == "::1";
-    bool every = f.host_ip.empty() || f.host_ip == "0.0.0.0";
-    std::string on = every ? "every host address" : "host address " + f.host_ip;
+    Exposure e = ExposureOf(f);
     std::string guest = f.guest_ip.empty() ? "" : f.guest_ip + ":";
-    add(loopback ? Risk::kMedium : Risk::kHigh, "nat-network-port-forward",
+    add(e.risk, "nat-network-port-forward",
         fmt::format("port forward '{}' exposes guest port {}{}/{} on {}, port {}", f.name, guest,
-                    f.guest_port, f.proto, on, f.host_port),
+                    f.guest_port, f.proto, e.on, f.host_port),
         n.path.empty() ? where
                        : fmt::format("{}/PortForwarding4/Forwarding[name='{}']", where, f.name));
   }
