@@ -7,6 +7,7 @@
 #include "engine/atoms.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace bulkhead {
 namespace {
@@ -61,7 +62,9 @@ size_t AddrAtoms::IndexOf(const AddrSet& s) {
   size_t hash = HashRanges(s);
   auto [lo, hi] = by_content_.equal_range(hash);
   for (auto it = lo; it != hi; ++it) {
-    if (vocabulary_[it->second].set == s) return by_identity_[s.Identity()] = it->second;
+    if (vocabulary_[it->second].set != s) continue;
+    also_known_.push_back(s);  // its identity must not pass to another set while it is known
+    return by_identity_[s.Identity()] = it->second;
   }
   size_t index = vocabulary_.size();
   vocabulary_.push_back({s, {}, false});
@@ -79,6 +82,7 @@ void AddrAtoms::Add(const PacketSet& p) {
 }
 
 void AddrAtoms::Build() {
+  built_ = vocabulary_.size();
   Sweep();
   IndexAtoms();
 }
@@ -144,9 +148,25 @@ void AddrAtoms::CollectAtoms(size_t first, size_t last, std::vector<uint32_t>& o
   for (size_t i = first; i <= last && i < atom_of_.size(); ++i) out.push_back(atom_of_[i]);
 }
 
-// Every set of the vocabulary is a union of atoms, so the atoms of its complement are exactly
-// the atoms it lacks: a set of most of the axis is encoded from its few holes.
-AddrSet AddrAtoms::EncodeWalk(const AddrSet& s, bool via_complement) const {
+// Whether range r, made of pieces [first, last], starts and ends on piece boundaries.
+bool AddrAtoms::Aligned(const AddrSet::Range& r, size_t first, size_t last) const {
+  if (first >= piece_starts_.size() || piece_starts_[first] != r.first) return false;
+  if (last + 1 == piece_starts_.size()) return r.last == AddrKeyTraits::Max();
+  return r.last != AddrKeyTraits::Max() && piece_starts_[last + 1] == AddrKeyTraits::Next(r.last);
+}
+
+// The atoms of s, from the pieces it holds or, when it holds most of them, from the pieces it
+// lacks: a set of whole atoms lacks whole atoms too, so a set of most of the axis is encoded
+// from its few holes. With `check`, nullopt when s is not a union of whole atoms: some range
+// ends inside a piece, or the pieces found are not every piece of their atoms.
+std::optional<AddrSet> AddrAtoms::EncodeWalk(const AddrSet& s, bool check) const {
+  size_t held = 0;
+  for (const AddrSet::Range& r : s.ranges()) {
+    auto [first, last] = Pieces(r);
+    if (check && !Aligned(r, first, last)) return std::nullopt;
+    held += last + 1 - first;
+  }
+  bool via_complement = 2 * held > atom_of_.size();
   std::vector<uint32_t> ids;
   size_t next = 0;
   for (const AddrSet::Range& r : s.ranges()) {
@@ -158,22 +178,38 @@ AddrSet AddrAtoms::EncodeWalk(const AddrSet& s, bool via_complement) const {
       CollectAtoms(first, last, ids);
     }
   }
-  if (!via_complement) return IdSet(ids);
-  CollectAtoms(next, atom_of_.size() - 1, ids);
-  return AddrSet(IdKey(0), IdKey(static_cast<uint32_t>(atoms() - 1))).Subtract(IdSet(ids));
+  if (via_complement) CollectAtoms(next, atom_of_.size() - 1, ids);
+  size_t pieces = ids.size();
+  AddrSet found = IdSet(ids);
+  if (check) {
+    size_t whole = 0;
+    for (const AddrSet::Range& r : found.ranges()) {
+      whole += atom_starts_[static_cast<size_t>(r.last.value) + 1] -
+               atom_starts_[static_cast<size_t>(r.first.value)];
+    }
+    if (whole != pieces) return std::nullopt;
+  }
+  if (!via_complement) return found;
+  return AddrSet(IdKey(0), IdKey(static_cast<uint32_t>(atoms() - 1))).Subtract(found);
 }
 
 AddrSet AddrAtoms::Encode(const AddrSet& s) {
-  if (s.empty()) return {};
-  Entry& e = vocabulary_[IndexOf(s)];
-  if (e.encoded_done) return e.encoded;
-  size_t pieces = 0;
-  for (const AddrSet::Range& r : s.ranges()) {
-    auto [first, last] = Pieces(r);
-    pieces += last + 1 - first;
+  std::optional<AddrSet> ids = TryEncode(s);
+  if (!ids) std::abort();  // a set that was never added, and that cuts through an atom
+  return *std::move(ids);
+}
+
+std::optional<AddrSet> AddrAtoms::TryEncode(const AddrSet& s) {
+  if (s.empty()) return AddrSet();
+  size_t index = IndexOf(s);
+  Entry& e = vocabulary_[index];
+  if (!e.encoded_done) {
+    std::optional<AddrSet> ids = EncodeWalk(s, index >= built_);
+    e.whole_atoms = ids.has_value();
+    if (ids) e.encoded = *std::move(ids);
+    e.encoded_done = true;
   }
-  e.encoded = EncodeWalk(s, 2 * pieces > atom_of_.size());
-  e.encoded_done = true;
+  if (!e.whole_atoms) return std::nullopt;
   return e.encoded;
 }
 
@@ -211,6 +247,16 @@ PacketSet AddrAtoms::Encode(const PacketSet& p) {
   PacketSet out;
   for (const Cube& c : p.cubes()) {
     out.UnionDisjoint(PacketSet::Of(Encode(c.src), Encode(c.dst), c.svc));
+  }
+  return out;
+}
+
+std::optional<PacketSet> AddrAtoms::TryEncode(const PacketSet& p) {
+  PacketSet out;
+  for (const Cube& c : p.cubes()) {
+    std::optional<AddrSet> src = TryEncode(c.src), dst = TryEncode(c.dst);
+    if (!src || !dst) return std::nullopt;
+    out.UnionDisjoint(PacketSet::Of(*std::move(src), *std::move(dst), c.svc));
   }
   return out;
 }

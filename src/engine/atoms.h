@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -15,7 +16,9 @@ namespace bulkhead {
 
 // Use: Add every set (or packet set) to be encoded, Build once, then Encode and Decode.
 // Encoded sets hold ids as AddrKey{kV4, id}; they support Intersect, Subtract, Union and
-// the tests of IntervalSet, never Complement. Encode takes only sets that were added.
+// the tests of IntervalSet, never Complement. Encode takes only sets that were added;
+// TryEncode takes any set, and encodes it when it is a union of atoms, as every set made
+// from added sets by union, intersection and difference is.
 class AddrAtoms {
  public:
   void Add(const AddrSet& s);
@@ -26,6 +29,8 @@ class AddrAtoms {
   AddrSet Decode(const AddrSet& ids);
   PacketSet Encode(const PacketSet& p);
   PacketSet Decode(const PacketSet& p);
+  std::optional<AddrSet> TryEncode(const AddrSet& s);
+  std::optional<PacketSet> TryEncode(const PacketSet& p);
 
   size_t atoms() const { return atom_starts_.empty() ? 0 : atom_starts_.size() - 1; }
   size_t vocabulary() const { return vocabulary_.size(); }
@@ -35,17 +40,21 @@ class AddrAtoms {
     AddrSet set;      // keeps the identity alive, so that no other set can take it over
     AddrSet encoded;  // empty until first encoded
     bool encoded_done = false;
+    bool whole_atoms = true;  // false for a set met after Build that cuts through an atom
   };
   size_t IndexOf(const AddrSet& s);
   void Sweep();
   void IndexAtoms();
   std::pair<size_t, size_t> Pieces(const AddrSet::Range& r) const;
   void CollectAtoms(size_t first, size_t last, std::vector<uint32_t>& out) const;
-  AddrSet EncodeWalk(const AddrSet& s, bool via_complement) const;
+  bool Aligned(const AddrSet::Range& r, size_t first, size_t last) const;
+  std::optional<AddrSet> EncodeWalk(const AddrSet& s, bool check) const;
   AddrSet::Range PieceRange(size_t i) const;
 
   std::vector<Entry> vocabulary_;
+  size_t built_ = 0;  // vocabulary_[0, built_) was added before Build: whole atoms by design
   std::unordered_map<const void*, size_t> by_identity_;
+  std::vector<AddrSet> also_known_;  // sets found equal to a word, kept for their identity
   std::unordered_multimap<size_t, size_t> by_content_;  // hash of ranges -> index
 
   // Pieces: maximal intervals of one signature; piece i starts at piece_starts_[i] and ends

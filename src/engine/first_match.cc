@@ -39,13 +39,38 @@ struct FirstMatchWalk::Bounds {
 };
 
 FirstMatchWalk::FirstMatchWalk(const Chain& chain, const std::string& iif, const std::string& oif,
-                               StateMatch state, const PacketSet& packets, AtomUse atoms)
+                               StateMatch state, const PacketSet& packets, AtomUse atoms,
+                               AddrAtoms* shared)
     : chain_(chain), use_(atoms), remaining_(packets), bounds_(std::make_unique<Bounds>()) {
   for (size_t i = 0; i < chain.rules.size(); ++i) {
     if (RuleApplies(chain.rules[i], iif, oif, state)) applying_.push_back(i);
   }
+  if (shared && use_ != AtomUse::kNever && UseShared(*shared)) return;
   compacted_size_ = remaining_.cubes().size();
   NoteRemaining();
+}
+
+// Shared atoms serve when they tell apart everything this walk must: the packets, and each rule
+// ahead. Rules of the chain they were built from encode from a cache; anything else is checked.
+bool FirstMatchWalk::UseShared(AddrAtoms& shared) {
+  std::optional<PacketSet> packets = shared.TryEncode(remaining_);
+  if (!packets) return false;
+  for (size_t i : applying_) {
+    const PolicyRule& r = chain_.rules[i];
+    for (const PacketSet* p : {&r.match, &r.unknown}) {
+      std::optional<PacketSet> e = shared.TryEncode(*p);
+      if (!e) {
+        encoded_.clear();
+        return false;
+      }
+      encoded_.emplace(p, *std::move(e));
+    }
+  }
+  atoms_ = &shared;
+  remaining_ = *std::move(packets);
+  compacted_size_ = remaining_.cubes().size();
+  *bounds_ = Bounds::Of(remaining_);
+  return true;
 }
 
 FirstMatchWalk::~FirstMatchWalk() = default;
@@ -66,7 +91,8 @@ void FirstMatchWalk::NoteRemaining() {
 
 // The vocabulary is what is left to split: the undecided packets and the rules ahead.
 void FirstMatchWalk::MoveToAtoms() {
-  atoms_ = std::make_unique<AddrAtoms>();
+  own_atoms_ = std::make_unique<AddrAtoms>();
+  atoms_ = own_atoms_.get();
   atoms_->Add(remaining_);
   for (size_t k = next_; k < applying_.size(); ++k) {
     const PolicyRule& r = chain_.rules[applying_[k]];
@@ -124,6 +150,13 @@ PacketSet FirstMatchWalk::TakeRest() {
   remaining_ = PacketSet();
   next_ = applying_.size();
   return atoms_ ? atoms_->Decode(rest) : rest;
+}
+
+void AddRules(AddrAtoms& atoms, const Chain& chain) {
+  for (const PolicyRule& r : chain.rules) {
+    atoms.Add(r.match);
+    atoms.Add(r.unknown);
+  }
 }
 
 }  // namespace bulkhead

@@ -2,7 +2,8 @@
 // A first-match walk over one chain, rule by rule: each rule that applies takes the part of
 // the still undecided packets it matches. The walk starts on addresses and moves to address
 // atoms (engine/atoms.h) once the undecided packets hold a large set, so that rules splitting
-// an alias of 100,000 ranges cost what splitting a few ranges does.
+// an alias of 100,000 ranges cost what splitting a few ranges does. A caller that walks the
+// same rules many times builds the atoms once (AddRules) and hands them to every walk.
 #pragma once
 
 #include <memory>
@@ -19,9 +20,11 @@ namespace bulkhead {
 class FirstMatchWalk {
  public:
   // The rules that apply on `iif`, `oif` and `state`, over `packets`. The chain must outlive
-  // the walk.
+  // the walk. `shared`, when given, is used if the packets and every rule that applies are
+  // unions of its atoms; otherwise the walk makes atoms of its own if it needs them.
   FirstMatchWalk(const Chain& chain, const std::string& iif, const std::string& oif,
-                 StateMatch state, const PacketSet& packets, AtomUse atoms = AtomUse::kAuto);
+                 StateMatch state, const PacketSet& packets, AtomUse atoms = AtomUse::kAuto,
+                 AddrAtoms* shared = nullptr);
   ~FirstMatchWalk();
 
   // The index in chain.rules of the rule the walk is at; -1 once no rule applies any more or
@@ -39,6 +42,7 @@ class FirstMatchWalk {
 
  private:
   const PacketSet& Encoded(const PacketSet& p);
+  bool UseShared(AddrAtoms& shared);
   PacketSet Split();
   void NoteRemaining();
   void MoveToAtoms();
@@ -49,10 +53,14 @@ class FirstMatchWalk {
   AtomUse use_;
   PacketSet remaining_;  // in atoms once atoms_ is set
   size_t compacted_size_ = 0;
-  std::unique_ptr<AddrAtoms> atoms_;
+  std::unique_ptr<AddrAtoms> own_atoms_;
+  AddrAtoms* atoms_ = nullptr;  // own_atoms_, or the caller's
   std::unordered_map<const PacketSet*, PacketSet> encoded_;  // rule sets, once on atoms
   struct Bounds;
   std::unique_ptr<Bounds> bounds_;  // of remaining_
 };
+
+// Adds every address set of the chain's rules to `atoms`, before Build.
+void AddRules(AddrAtoms& atoms, const Chain& chain);
 
 }  // namespace bulkhead

@@ -532,6 +532,37 @@ bool MergeAlong(std::vector<Cube>& cubes, int axis) {
   return merged;
 }
 
+constexpr size_t kPairwiseLimit = 1 << 16;
+
+size_t HashCube(const Cube& c) {
+  return (HashSet(c.src) * 1000003u ^ HashSet(c.dst)) * 1000003u ^ HashSet(c.svc);
+}
+
+// Drops the cubes that `a` and `b` hold alike from both. Cubes of one set are disjoint, so a
+// cube of b equal to one of a meets no other cube of a: a - b loses nothing by dropping both.
+void DropCommonCubes(std::vector<Cube>& a, std::vector<Cube>& b) {
+  std::unordered_multimap<size_t, size_t> in_b;
+  for (size_t i = 0; i < b.size(); ++i) in_b.emplace(HashCube(b[i]), i);
+  std::vector<bool> common_b(b.size(), false);
+  std::vector<Cube> rest;
+  for (Cube& c : a) {
+    auto [lo, hi] = in_b.equal_range(HashCube(c));
+    auto same = std::find_if(
+        lo, hi, [&](const auto& e) { return !common_b[e.second] && b[e.second] == c; });
+    if (same == hi) {
+      rest.push_back(std::move(c));
+    } else {
+      common_b[same->second] = true;
+    }
+  }
+  a = std::move(rest);
+  std::vector<Cube> b_rest;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (!common_b[i]) b_rest.push_back(std::move(b[i]));
+  }
+  b = std::move(b_rest);
+}
+
 }  // namespace
 
 PacketSet::PacketSet(Cube c) {
@@ -560,6 +591,17 @@ PacketSet PacketSet::Intersect(const PacketSet& o) const {
 
 PacketSet PacketSet::Subtract(const PacketSet& o) const {
   PacketSet out = *this;
+  // Between large sets, which are often two results of the same walk that differ in a few
+  // places, cubes held alike are taken out first by hash rather than pair by pair.
+  if (cubes_.size() * o.cubes_.size() > kPairwiseLimit) {
+    std::vector<Cube> holes = o.cubes_;
+    DropCommonCubes(out.cubes_, holes);
+    for (const Cube& b : holes) {
+      if (out.cubes_.empty()) break;
+      SubtractCube(out.cubes_, b, nullptr);
+    }
+    return out;
+  }
   for (const Cube& b : o.cubes_) {
     if (out.cubes_.empty()) break;
     SubtractCube(out.cubes_, b, nullptr);

@@ -69,9 +69,10 @@ bool RuleApplies(const PolicyRule& rule, const std::string& iif, const std::stri
 }
 
 std::vector<Decision> Evaluate(const Chain& chain, const std::string& iif, const std::string& oif,
-                               StateMatch state, const PacketSet& packets, AtomUse atoms) {
+                               StateMatch state, const PacketSet& packets, AtomUse atoms,
+                               AddrAtoms* shared) {
   std::vector<Decision> decisions;
-  FirstMatchWalk walk(chain, iif, oif, state, packets, atoms);
+  FirstMatchWalk walk(chain, iif, oif, state, packets, atoms, shared);
   for (int i = walk.rule(); i >= 0; i = walk.rule()) {
     PacketSet matched = walk.Take();
     if (!matched.empty()) decisions.push_back({std::move(matched), chain.rules[i].action, i});

@@ -95,12 +95,15 @@ struct Decision {
 // way, only the time and memory differ. kNever and kAlways are for tests and benchmarks.
 enum class AtomUse { kAuto, kNever, kAlways };
 
+class AddrAtoms;
+
 // First-match evaluation of `packets` arriving on `iif` and leaving on `oif` (either may be
 // empty for hooks that have none) in connection state `state` (kNew or kEstablished).
 // The returned decisions partition `packets` exactly, in rule order, default last.
+// `shared`: atoms built once for many evaluations of the chain (FirstMatchWalk).
 std::vector<Decision> Evaluate(const Chain& chain, const std::string& iif, const std::string& oif,
                                StateMatch state, const PacketSet& packets,
-                               AtomUse atoms = AtomUse::kAuto);
+                               AtomUse atoms = AtomUse::kAuto, AddrAtoms* shared = nullptr);
 
 // Whether a rule takes part in a walk for `iif`, `oif` and `state` (interfaces and state only).
 bool RuleApplies(const PolicyRule& rule, const std::string& iif, const std::string& oif,
