@@ -133,7 +133,7 @@ bool Audit(const AuditOptions& opts, const Date& today, AuditResult& r, Diagnost
   r.firewall_vm = FindFirewallVm(r.vbox, named);
   JoinInterfaces(r);
   PlaceVms(r);
-  if (r.has_firewall || !r.vms.empty()) r.matrix = AuditMatrix(r.firewall, r.vms);
+  if (r.has_firewall || !r.vms.empty()) r.matrix = AuditMatrix(r.firewall, r.vms, opts.atoms);
 
   if (r.has_firewall) {
     for (Finding& f : RuleFindings(r.firewall)) r.findings.push_back(std::move(f));

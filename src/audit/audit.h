@@ -24,6 +24,9 @@ struct AuditOptions {
   std::vector<std::string> vbox;  // machine files, VirtualBox.xml, showvminfo output, folders
   std::string expect;             // a bulkhead file to compare with; "" for none
   std::string firewall_vm;        // the firewall VM's name; "" to find it
+  // Whether the matrix is built in address atoms; by default when some address set is large.
+  // The report is the same either way; tests force each.
+  AtomUse atoms = AtomUse::kAuto;
 };
 
 // How a firewall interface was tied to a VirtualBox network, for the report.

@@ -3,15 +3,22 @@
 // through and once so that the most does; what passes the first surely passes, what passes
 // only the second is unknown. Each build walks every source's packets through the rewrites
 // on its interface, then through the filters on their way, as verify does.
+//
+// When the rules hold large address sets, both builds work in address atoms (engine/atoms.h)
+// from the start: the policy, the endpoints and every packet set are encoded once, walks split
+// small sets of atom ids, and the finished matrix keeps them (Matrix::atoms). Decoding every
+// decision instead would copy the part of a 100,000-address blocklist it holds, per decision.
 
 #include "audit/audit_matrix.h"
 
 #include <fmt/format.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "audit/nat.h"
+#include "engine/first_match.h"
 #include "verify/endpoints.h"
 #include "verify/paths.h"
 
@@ -26,20 +33,29 @@ std::string RewriteNote(const Redirect& r, const FirewallView& fw, const PacketS
                      FormatAddrs(matched.Destinations(), &fw.policy.names));
 }
 
+// The endpoints of both builds, in addresses.
+struct Endpoints {
+  std::vector<Endpoint> sources, destinations;
+  std::vector<AddrSet> sent_from;  // per source: the addresses it sends from
+};
+
 class Builder {
  public:
+  // `atoms`, when given, holds every set of `policy` and of the endpoints: the build works in
+  // its terms.
   Builder(const FirewallView& fw, const Policy& policy, const std::vector<PlacedVm>& vms,
-          Bound bound)
-      : fw_(fw), policy_(policy), vms_(vms), bound_(bound) {}
+          Bound bound, const Endpoints& ends, std::shared_ptr<AddrAtoms> atoms)
+      : fw_(fw), policy_(policy), vms_(vms), bound_(bound), ends_(ends), atoms_(atoms) {}
 
   Matrix Build();
 
  private:
-  void MakeDestinations();
-  void MakeSources();
-  std::optional<std::string> RouteOf(size_t col) const;
+  void Prepare();
+  // Between addresses and the build's terms. Only sets made from the atoms' vocabulary go in.
+  AddrSet InTerms(const AddrSet& s) const { return atoms_ ? atoms_->Encode(s) : s; }
+  PacketSet InTerms(const PacketSet& p) const { return atoms_ ? atoms_->Encode(p) : p; }
+  PacketSet InAddresses(const PacketSet& p) const { return atoms_ ? atoms_->Decode(p) : p; }
   void FillRow(size_t row);
-  AddrSet SourcesOf(const Endpoint& src) const;
   void ThroughFirewall(size_t row, const std::string& iface, const PacketSet& packets,
                        const Provenance* rewrite, const std::string& note);
   void Direct(size_t row, size_t col, const std::string& note);
@@ -50,66 +66,130 @@ class Builder {
   const Policy& policy_;
   const std::vector<PlacedVm>& vms_;
   Bound bound_;
+  const Endpoints& ends_;
+  std::shared_ptr<AddrAtoms> atoms_;  // null: the build works in addresses
+  Policy encoded_;                    // policy_ in atoms, when atoms_ is set
+  const Policy* walked_ = nullptr;    // policy_ or encoded_
   Matrix m_;
   std::vector<std::string> route_;  // the interface each column is behind; "" none
+  std::vector<AddrSet> columns_in_terms_;
   std::optional<ColumnIndex> columns_;
-  AddrSet all_columns_;
+  PacketSet towards_all_;  // everything towards some column, in the build's terms
   PathMaker paths_;
 };
 
-void Builder::MakeDestinations() {
+Chain EncodeChain(const Chain& c, AddrAtoms& atoms) {
+  Chain out = c;
+  for (PolicyRule& r : out.rules) {
+    r.match = atoms.Encode(r.match);
+    r.unknown = atoms.Encode(r.unknown);
+  }
+  return out;
+}
+
+void MakeDestinations(const FirewallView& fw, const std::vector<PlacedVm>& placed,
+                      Endpoints& out) {
   AddrSet firewall;
-  for (const FirewallInterface& i : fw_.interfaces) {
+  for (const FirewallInterface& i : fw.interfaces) {
     for (const Prefix& p : i.addresses) firewall = firewall.Union(AddrsOf(p.address));
     firewall = firewall.Union(i.dynamic);
   }
   AddrSet taken = firewall.Union(NonRoutableAddrs());
   std::vector<Endpoint> vms;
-  for (const PlacedVm& vm : vms_) {
+  for (const PlacedVm& vm : placed) {
     if (vm.addresses.empty()) continue;
     AddrSet own = vm.addresses.Subtract(taken);
     vms.push_back({EndpointKind::kVm, vm.name, own, vm.iface});
     taken = taken.Union(own);
   }
-  for (const FirewallInterface& i : fw_.interfaces) {
+  for (const FirewallInterface& i : fw.interfaces) {
     if (i.addresses.empty()) continue;
     AddrSet net;
     for (const Prefix& p : i.addresses) net = net.Union(AddrsOf(p.Network()));
     net = net.Subtract(taken);
-    m_.destinations.push_back({EndpointKind::kNetwork, i.name, net, i.name});
+    out.destinations.push_back({EndpointKind::kNetwork, i.name, net, i.name});
     taken = taken.Union(net);
   }
-  for (Endpoint& e : vms) m_.destinations.push_back(std::move(e));
-  m_.destinations.push_back({EndpointKind::kFirewall, "firewall", firewall, ""});
-  m_.destinations.push_back(
-      {EndpointKind::kInternet, "internet", AllAddrsBothFamilies().Subtract(taken), fw_.wan});
-  for (const Endpoint& e : m_.destinations) {
-    route_.push_back(e.kind == EndpointKind::kFirewall ? "" : e.iface);
-    all_columns_ = all_columns_.Union(e.addresses);
-  }
+  for (Endpoint& e : vms) out.destinations.push_back(std::move(e));
+  out.destinations.push_back({EndpointKind::kFirewall, "firewall", firewall, ""});
+  out.destinations.push_back(
+      {EndpointKind::kInternet, "internet", AllAddrsBothFamilies().Subtract(taken), fw.wan});
 }
 
-void Builder::MakeSources() {
-  for (const FirewallInterface& i : fw_.interfaces) {
-    if (!i.outside) m_.sources.push_back({EndpointKind::kNetwork, i.name, {}, i.name});
+// The addresses a source sends from. A VM sends from its reservation and a network from its
+// subnets; what comes in from outside is everything but the inside subnets, which pf's
+// antispoof rules drop on every interface but their own. Packets with forged sources are not
+// connections: the replies go elsewhere. Unknown addresses (a run-time subnet) are anything.
+AddrSet SentFrom(const FirewallView& fw, const Endpoint& src) {
+  if (src.kind == EndpointKind::kVm && !src.addresses.empty()) return src.addresses;
+  AddrSet own, others;
+  bool has[2] = {false, false};
+  for (const FirewallInterface& i : fw.interfaces) {
+    bool mine = i.name == src.iface;
+    for (const Prefix& p : i.addresses) {
+      AddrSet& to = mine ? own : others;
+      to = to.Union(AddrsOf(p.Network()));
+      if (mine) has[p.address.family == Family::kV6] = true;
+    }
   }
-  for (const PlacedVm& vm : vms_) {
-    m_.sources.push_back({EndpointKind::kVm, vm.name, vm.addresses, vm.iface});
+  if (src.kind == EndpointKind::kInternet) return AllAddrsBothFamilies().Subtract(others);
+  // A family the interface has no static subnet of is given out at run time, if at all.
+  for (Family f : {Family::kV4, Family::kV6}) {
+    if (!has[f == Family::kV6]) own = own.Union(AllAddrs(f).Subtract(others));
+  }
+  return own;
+}
+
+void MakeSources(const FirewallView& fw, const std::vector<PlacedVm>& vms, Endpoints& out) {
+  for (const FirewallInterface& i : fw.interfaces) {
+    if (!i.outside) out.sources.push_back({EndpointKind::kNetwork, i.name, {}, i.name});
+  }
+  for (const PlacedVm& vm : vms) {
+    out.sources.push_back({EndpointKind::kVm, vm.name, vm.addresses, vm.iface});
   }
   std::vector<const FirewallInterface*> outside;
-  for (const FirewallInterface& i : fw_.interfaces) {
+  for (const FirewallInterface& i : fw.interfaces) {
     if (i.outside) outside.push_back(&i);
   }
   for (const FirewallInterface* i : outside) {
     std::string name = outside.size() == 1 ? "internet" : "internet via " + i->name;
-    m_.sources.push_back({EndpointKind::kInternet, name, {}, i->name});
+    out.sources.push_back({EndpointKind::kInternet, name, {}, i->name});
   }
+  for (const Endpoint& e : out.sources) out.sent_from.push_back(SentFrom(fw, e));
+}
+
+void Builder::Prepare() {
+  m_.sources = ends_.sources;
+  m_.destinations = ends_.destinations;
   m_.cells.assign(m_.sources.size(), std::vector<Cell>(m_.destinations.size()));
+  m_.atoms = atoms_;
+  walked_ = &policy_;
+  if (atoms_) {
+    encoded_.engine = policy_.engine;
+    encoded_.input = EncodeChain(policy_.input, *atoms_);
+    encoded_.forward = EncodeChain(policy_.forward, *atoms_);
+    encoded_.output = EncodeChain(policy_.output, *atoms_);
+    encoded_.output_sees_forwarded = policy_.output_sees_forwarded;
+    walked_ = &encoded_;
+    paths_.OnAtoms();
+  }
+  std::vector<Endpoint> in_terms = m_.destinations;
+  AddrSet all_columns;
+  for (Endpoint& e : in_terms) {
+    all_columns = all_columns.Union(e.addresses);
+    e.addresses = InTerms(e.addresses);
+    columns_in_terms_.push_back(e.addresses);
+  }
+  towards_all_ = InTerms(PacketsTowards(all_columns));
+  for (const Endpoint& e : m_.destinations) {
+    route_.push_back(e.kind == EndpointKind::kFirewall ? "" : e.iface);
+  }
+  columns_.emplace(in_terms);
 }
 
 void Builder::Direct(size_t row, size_t col, const std::string& note) {
   Cell& cell = m_.At(row, col);
-  PacketSet all = PacketsTowards(m_.destinations[col].addresses);
+  PacketSet all = InTerms(PacketsTowards(m_.destinations[col].addresses));
   cell.passed = cell.passed.Union(all);
   cell.reasons.push_back({all, Action::kAccept, {"", 0, "", note}});
   if (std::find(cell.notes.begin(), cell.notes.end(), note) == cell.notes.end()) {
@@ -123,15 +203,16 @@ PacketSet Builder::ApplyRewrites(size_t row, const std::string& iface, PacketSet
   PacketSet kept;
   for (const Redirect& r : fw_.redirects) {
     if (!r.iif.Matches(iface) || packets.empty()) continue;
-    PacketSet match = bound_ == Bound::kMost ? r.match.Union(r.unknown) : r.match;
+    PacketSet match = InTerms(bound_ == Bound::kMost ? r.match.Union(r.unknown) : r.match);
     PacketSet taken = packets.SplitOff(match);
     if (taken.empty()) continue;
     if (r.exclude) {
       kept = kept.Union(taken);
       continue;
     }
-    ThroughFirewall(row, iface, RewriteDestinations(r, taken), r.pass ? &r.origin : nullptr,
-                    RewriteNote(r, fw_, taken));
+    PacketSet real = InAddresses(taken);
+    PacketSet rewritten = InTerms(RewriteDestinations(r, real));
+    ThroughFirewall(row, iface, rewritten, r.pass ? &r.origin : nullptr, RewriteNote(r, fw_, real));
   }
   return packets.Union(kept);
 }
@@ -150,25 +231,25 @@ void Builder::ThroughFirewall(size_t row, const std::string& iface, const Packet
   for (size_t col = 0; col < m_.destinations.size(); ++col) {
     const Endpoint& dst = m_.destinations[col];
     if (dst.name == self.name && dst.kind == self.kind) continue;
-    if (!towards.Intersects(dst.addresses)) continue;
+    if (!towards.Intersects(columns_in_terms_[col])) continue;
     Path path;
     if (dst.kind == EndpointKind::kFirewall) {
-      if (!rewrite) path.push_back(paths_.MakeStage(policy_.input, iface, ""));
+      if (!rewrite) path.push_back(paths_.MakeStage(walked_->input, iface, ""));
     } else {
       const std::string& out = route_[col];
       if (out.empty() || (out == iface && !rewrite && note.empty())) continue;
-      if (!rewrite) path.push_back(paths_.MakeStage(policy_.forward, iface, out));
-      if (FiltersLeaving(policy_)) path.push_back(paths_.MakeStage(policy_.output, "", out));
+      if (!rewrite) path.push_back(paths_.MakeStage(walked_->forward, iface, out));
+      if (FiltersLeaving(policy_)) path.push_back(paths_.MakeStage(walked_->output, "", out));
     }
     Group& g = groups[paths_.GroupKey(path) + (path.empty() ? std::to_string(col) : "")];
     g.path = path;
-    const auto& ranges = dst.addresses.ranges();
+    const auto& ranges = columns_in_terms_[col].ranges();
     g.addresses.insert(g.addresses.end(), ranges.begin(), ranges.end());
   }
+  AddrSet anywhere = InTerms(AllAddrsBothFamilies());
   for (auto& [key, g] : groups) {
     PacketSet part = packets.Intersect(
-        PacketSet::Of(AllAddrsBothFamilies(), AddrSet::FromRanges(std::move(g.addresses)),
-                      AllServices()));
+        PacketSet::Of(anywhere, AddrSet::FromRanges(std::move(g.addresses)), AllServices()));
     Outcome o = g.path.empty() ? Outcome{part, {}} : Traverse(g.path, part);
     if (rewrite) o.reasons.insert(o.reasons.begin(), {part, Action::kAccept, *rewrite});
     PutByColumn(m_, row, *columns_, o);
@@ -197,30 +278,6 @@ void Builder::FillVmExtras(size_t row, const PlacedVm& vm) {
   }
 }
 
-// The addresses a source sends from. A VM sends from its reservation and a network from its
-// subnets; what comes in from outside is everything but the inside subnets, which pf's
-// antispoof rules drop on every interface but their own. Packets with forged sources are not
-// connections: the replies go elsewhere. Unknown addresses (a run-time subnet) are anything.
-AddrSet Builder::SourcesOf(const Endpoint& src) const {
-  if (src.kind == EndpointKind::kVm && !src.addresses.empty()) return src.addresses;
-  AddrSet own, others;
-  bool has[2] = {false, false};
-  for (const FirewallInterface& i : fw_.interfaces) {
-    bool mine = i.name == src.iface;
-    for (const Prefix& p : i.addresses) {
-      AddrSet& to = mine ? own : others;
-      to = to.Union(AddrsOf(p.Network()));
-      if (mine) has[p.address.family == Family::kV6] = true;
-    }
-  }
-  if (src.kind == EndpointKind::kInternet) return AllAddrsBothFamilies().Subtract(others);
-  // A family the interface has no static subnet of is given out at run time, if at all.
-  for (Family f : {Family::kV4, Family::kV6}) {
-    if (!has[f == Family::kV6]) own = own.Union(AllAddrs(f).Subtract(others));
-  }
-  return own;
-}
-
 void Builder::FillRow(size_t row) {
   const Endpoint& src = m_.sources[row];
   if (!src.iface.empty()) {
@@ -233,8 +290,8 @@ void Builder::FillRow(size_t row) {
         Direct(row, col, "same network: no firewall in between");
       }
     }
-    PacketSet packets = PacketsTowards(all_columns_).Intersect(
-        PacketSet::Of(SourcesOf(src), AllAddrsBothFamilies(), AllServices()));
+    PacketSet packets = towards_all_.Intersect(
+        InTerms(PacketSet::Of(ends_.sent_from[row], AllAddrsBothFamilies(), AllServices())));
     packets = ApplyRewrites(row, src.iface, std::move(packets));
     ThroughFirewall(row, src.iface, packets, nullptr, "");
   }
@@ -246,10 +303,17 @@ void Builder::FillRow(size_t row) {
 }
 
 Matrix Builder::Build() {
-  MakeDestinations();
-  MakeSources();
-  columns_.emplace(m_.destinations);
+  Prepare();
   for (size_t row = 0; row < m_.sources.size(); ++row) FillRow(row);
+  // Walks leave their decisions in many pieces; merged, the sets that findings and the other
+  // bound compare cell by cell are several times smaller, and pairwise algebra on them is
+  // quadratic in pieces.
+  for (auto& cells : m_.cells) {
+    for (Cell& c : cells) {
+      c.passed.Compact();
+      for (Reason& r : c.reasons) r.packets.Compact();
+    }
+  }
   return std::move(m_);
 }
 
@@ -275,6 +339,7 @@ void MergeBounds(Matrix& least, const Matrix& most, const FirewallView& fw) {
     for (size_t d = 0; d < least.destinations.size(); ++d) {
       Cell& cell = least.At(s, d);
       cell.unknown = most.At(s, d).passed.Subtract(cell.passed);
+      cell.unknown.Compact();
       if (cell.unknown.empty()) continue;
       const std::vector<Reason>* both[] = {&most.At(s, d).reasons, &cell.reasons};
       for (const std::vector<Reason>* reasons : both) {
@@ -290,17 +355,61 @@ void MergeBounds(Matrix& least, const Matrix& most, const FirewallView& fw) {
   }
 }
 
+// Atoms over every set the builds and the findings meet: the rules of both settled policies,
+// the rewrites, the endpoints, the families, and the sets the NAT findings cut cells by.
+// Null when no set is large enough to be worth it, or when a 1:1 NAT would move addresses,
+// which atoms cannot follow.
+std::shared_ptr<AddrAtoms> MatrixAtoms(const FirewallView& fw,
+                                       const std::vector<const Policy*>& policies,
+                                       const Endpoints& ends, AtomUse use) {
+  AtomWorth worth;
+  for (const Policy* p : policies) {
+    for (const Chain* c : {&p->input, &p->forward, &p->output}) {
+      for (const PolicyRule& r : c->rules) worth.Add(r.match), worth.Add(r.unknown);
+    }
+  }
+  bool moves = std::any_of(fw.redirects.begin(), fw.redirects.end(),
+                           [](const Redirect& r) { return r.one_to_one && !r.exclude; });
+  if (use == AtomUse::kNever || moves || (use == AtomUse::kAuto && !worth.Worth())) return {};
+  auto atoms = std::make_shared<AddrAtoms>();
+  for (const Policy* p : policies) {
+    for (const Chain* c : {&p->input, &p->forward, &p->output}) AddRules(*atoms, *c);
+  }
+  for (const Redirect& r : fw.redirects) {
+    atoms->Add(r.match), atoms->Add(r.unknown);
+    if (!r.exclude) atoms->Add(AddrsOf(r.target.address));
+  }
+  for (const SourceNat& n : fw.source_nat) atoms->Add(n.match);
+  for (const FirewallInterface& i : fw.interfaces) {
+    for (const Prefix& p : i.addresses) atoms->Add(AddrsOf(p.Network()));
+  }
+  atoms->Add(PrivateAddrs());
+  for (const Endpoint& e : ends.destinations) atoms->Add(e.addresses);
+  for (const AddrSet& from : ends.sent_from) atoms->Add(from);
+  for (Family f : {Family::kV4, Family::kV6}) atoms->Add(AllAddrs(f));
+  atoms->Add(MatrixSources());
+  atoms->Build();
+  return atoms;
+}
+
 }  // namespace
 
-Matrix AuditMatrix(const FirewallView& fw, const std::vector<PlacedVm>& vms) {
+Matrix AuditMatrix(const FirewallView& fw, const std::vector<PlacedVm>& vms, AtomUse atoms) {
+  Endpoints ends;
+  MakeDestinations(fw, vms, ends);
+  MakeSources(fw, vms, ends);
   bool unknowns = HasUnknowns(fw.policy) ||
                   std::any_of(fw.redirects.begin(), fw.redirects.end(),
                               [](const Redirect& r) { return !r.unknown.empty(); });
-  if (!unknowns) return Builder(fw, fw.policy, vms, Bound::kLeast).Build();
+  if (!unknowns) {
+    auto terms = MatrixAtoms(fw, {&fw.policy}, ends, atoms);
+    return Builder(fw, fw.policy, vms, Bound::kLeast, ends, terms).Build();
+  }
   Policy least_policy = Settle(fw.policy, Bound::kLeast);
   Policy most_policy = Settle(fw.policy, Bound::kMost);
-  Matrix least = Builder(fw, least_policy, vms, Bound::kLeast).Build();
-  Matrix most = Builder(fw, most_policy, vms, Bound::kMost).Build();
+  auto terms = MatrixAtoms(fw, {&least_policy, &most_policy}, ends, atoms);
+  Matrix least = Builder(fw, least_policy, vms, Bound::kLeast, ends, terms).Build();
+  Matrix most = Builder(fw, most_policy, vms, Bound::kMost, ends, terms).Build();
   MergeBounds(least, most, fw);
   return least;
 }

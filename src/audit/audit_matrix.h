@@ -28,6 +28,9 @@ struct PlacedVm {
 // Destinations: each interface with a static address (its network, less the VMs and the
 // firewall), each VM with a known address, the firewall, and the internet (every other
 // routable address and name). Packets leave for the internet by `fw.wan`.
-Matrix AuditMatrix(const FirewallView& fw, const std::vector<PlacedVm>& vms);
+// Large configurations give a matrix in address atoms (Matrix::atoms); `atoms` forces the
+// choice either way, for tests.
+Matrix AuditMatrix(const FirewallView& fw, const std::vector<PlacedVm>& vms,
+                   AtomUse atoms = AtomUse::kAuto);
 
 }  // namespace bulkhead

@@ -77,14 +77,15 @@ std::string MachinesText(const AuditResult& r) {
   return out;
 }
 
-PacketSet OfFamily(const PacketSet& p, Family f) {
-  return p.Intersect(PacketSet::Of(AllAddrs(f), AllAddrs(f), AllServices()));
+// A cell's set `p` cut to one family.
+PacketSet OfFamily(const Matrix& m, const PacketSet& p, Family f) {
+  return p.Intersect(m.InTerms(PacketSet::Of(AllAddrs(f), AllAddrs(f), AllServices())));
 }
 
 // Services by family where the families differ: "tcp 443" when IPv4 and IPv6 (or only IPv4)
 // pass alike, "ipv4 any; ipv6 tcp 443" when they do not.
-std::string FamilyServices(const PacketSet& p) {
-  PacketSet v4 = OfFamily(p, Family::kV4), v6 = OfFamily(p, Family::kV6);
+std::string FamilyServices(const Matrix& m, const PacketSet& p) {
+  PacketSet v4 = OfFamily(m, p, Family::kV4), v6 = OfFamily(m, p, Family::kV6);
   std::string v4_text = ServicesText(v4.Services()), v6_text = ServicesText(v6.Services());
   if (v6.empty() || (!v4.empty() && v6_text == v4_text)) return v4_text;
   if (v4.empty()) return "ipv6 " + v6_text;
@@ -94,8 +95,9 @@ std::string FamilyServices(const PacketSet& p) {
 // " to 203.0.113.80/29, www.mybank.example" or " to all but 192.168.1.0/24" when a cell passes
 // to part of its column only (a host in a network, a named destination in the internet); ""
 // when it passes to all of it.
-std::string PartOfColumn(const PacketSet& p, const Endpoint& column, const NameTable& names) {
-  AddrSet to = p.Destinations();
+std::string PartOfColumn(const Matrix& m, const PacketSet& p, const Endpoint& column,
+                         const NameTable& names) {
+  AddrSet to = m.InAddresses(p.Destinations());
   AddrSet whole;
   for (Family f : {Family::kV4, Family::kV6}) {
     if (to.Intersects(AllAddrs(f))) whole = whole.Union(column.addresses.Intersect(AllAddrs(f)));
@@ -120,10 +122,11 @@ std::string MatrixText(const AuditResult& r) {
       const Endpoint& dst = m.destinations[d];
       const NameTable& names = r.firewall.policy.names;
       std::string text =
-          c.passed.empty() ? "" : FamilyServices(c.passed) + PartOfColumn(c.passed, dst, names);
+          c.passed.empty() ? ""
+                           : FamilyServices(m, c.passed) + PartOfColumn(m, c.passed, dst, names);
       if (!c.unknown.empty()) {
-        text += fmt::format("{}may: {}{}", text.empty() ? "" : "; ", FamilyServices(c.unknown),
-                            PartOfColumn(c.unknown, dst, names));
+        text += fmt::format("{}may: {}{}", text.empty() ? "" : "; ", FamilyServices(m, c.unknown),
+                            PartOfColumn(m, c.unknown, dst, names));
       }
       if (text.empty()) continue;
       out += fmt::format("  -> {:<{}}  {}\n", EndpointLabel(m.destinations[d]), width, text);

@@ -90,6 +90,27 @@ TEST(AuditCorpus, EveryPfsenseConfigIsReadAndMatchesItsGolden) {
   }
 }
 
+// The same reports when the matrix is built in address atoms, as large configurations are.
+TEST(AuditCorpus, ReportsAreTheSameOnAddressAtoms) {
+  for (const char* kind : {"pfsense", "vbox"}) {
+    std::vector<fs::path> files = CorpusFiles(kind);
+    if (files.empty()) GTEST_SKIP() << "no corpus at " << Corpus();
+    for (const fs::path& f : files) {
+      SCOPED_TRACE(f.filename().string());
+      AuditOptions opts;
+      bool pfsense = std::string(kind) == "pfsense";
+      (pfsense ? opts.pfsense : opts.vbox.emplace_back()) = f.string();
+      opts.atoms = AtomUse::kAlways;
+      bool ok = false;
+      std::string diags;
+      std::string text = Report(opts, ok, diags);
+      ASSERT_TRUE(ok) << diags;
+      CheckGolden(pfsense ? "pfsense/" + f.stem().string() : "vbox/" + f.filename().string(),
+                  text);
+    }
+  }
+}
+
 TEST(AuditCorpus, EveryVirtualBoxFileIsReadAndMatchesItsGolden) {
   std::vector<fs::path> files = CorpusFiles("vbox");
   if (files.empty()) GTEST_SKIP() << "no corpus at " << Corpus();
@@ -200,6 +221,19 @@ TEST_F(AuditTest, RenderedSetUpAuditsToTheDeclaredMatrix) {
     }
   }
   EXPECT_GT(compared, 10);
+
+  // Built in address atoms, as large configurations are: the same cells and the same report.
+  opts.atoms = AtomUse::kAlways;
+  AuditResult on_atoms = Run(opts);
+  ASSERT_NE(on_atoms.matrix.atoms, nullptr);
+  EXPECT_EQ(FormatAudit(on_atoms, opts), FormatAudit(r, opts));
+  for (size_t s = 0; s < r.matrix.sources.size(); ++s) {
+    for (size_t d = 0; d < r.matrix.destinations.size(); ++d) {
+      const Cell& cell = on_atoms.matrix.At(s, d);
+      EXPECT_TRUE(on_atoms.matrix.InAddresses(cell.passed).Equals(r.matrix.At(s, d).passed));
+      EXPECT_EQ(cell.reasons.size(), r.matrix.At(s, d).reasons.size());
+    }
+  }
 }
 
 // An unplugged firewall adapter leaves its interface's network unreachable, and says so.

@@ -64,8 +64,8 @@ void AdminReachable(const FirewallView& fw, const std::vector<PlacedVm>& vms, co
                     std::vector<Finding>& out) {
   size_t col = FirewallColumn(m);
   if (col == m.destinations.size() || fw.admin_services.empty()) return;
-  PacketSet services = PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(),
-                                     fw.admin_services);
+  PacketSet services = m.InTerms(
+      PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(), fw.admin_services));
   for (size_t s = 0; s < m.sources.size(); ++s) {
     const Endpoint& src = m.sources[s];
     if (!ShouldNotAdminister(src, vms)) continue;
@@ -95,7 +95,8 @@ void Ipv6Unfiltered(const FirewallView& fw, const Matrix& m, std::vector<Finding
       (w.ipprotocol == "inet" ? v4_blocked : v6_blocked).insert(iface);
     }
   }
-  PacketSet v6 = PacketSet::Of(AllAddrs(Family::kV6), AllAddrs(Family::kV6), AllServices());
+  PacketSet v6 =
+      m.InTerms(PacketSet::Of(AllAddrs(Family::kV6), AllAddrs(Family::kV6), AllServices()));
   for (size_t s = 0; s < m.sources.size(); ++s) {
     const Endpoint& src = m.sources[s];
     if (src.kind != EndpointKind::kNetwork || !v4_blocked.count(src.name) ||

@@ -65,21 +65,19 @@ std::string InterfaceHolding(const FirewallView& fw, const AddrSet& addresses) {
 }
 
 // First match: a "no nat" rule decides as well as a translating one.
-PacketSet Untranslated(const FirewallView& fw, const std::string& oif, const PacketSet& packets) {
+PacketSet Untranslated(const FirewallView& fw, const std::string& oif, const PacketSet& packets,
+                       const Matrix* terms) {
   PacketSet remaining = packets;
   PacketSet untranslated;
   for (const SourceNat& s : fw.source_nat) {
     if (remaining.empty()) break;
     if (!s.oif.Matches(oif)) continue;
-    PacketSet taken = remaining.SplitOff(s.match);
+    PacketSet taken = remaining.SplitOff(terms ? terms->InTerms(s.match) : s.match);
     if (!s.translate) untranslated = untranslated.Union(taken);
   }
   return untranslated.Union(remaining);
 }
 
-namespace {
-
-// Addresses the internet does not route back to: RFC 1918, shared (CGNAT), link-local, ULA.
 AddrSet PrivateAddrs() {
   std::vector<Prefix> list;
   for (const char* p : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
@@ -88,8 +86,6 @@ AddrSet PrivateAddrs() {
   }
   return AddrsOf(list);
 }
-
-}  // namespace
 
 std::vector<Finding> OutboundNatFindings(const FirewallView& fw, const Matrix& m) {
   std::vector<Finding> out;
@@ -107,15 +103,16 @@ std::vector<Finding> OutboundNatFindings(const FirewallView& fw, const Matrix& m
       if (dst.kind != EndpointKind::kInternet || own.empty()) continue;
       if (!fw.FindInterface(dst.iface)) continue;  // no way out at all: nothing to translate
       PacketSet from_own = m.At(s, d).passed.Intersect(
-          PacketSet::Of(own, AllAddrsBothFamilies(), AllServices()));
-      PacketSet lost = Untranslated(fw, dst.iface, from_own);
+          m.InTerms(PacketSet::Of(own, AllAddrsBothFamilies(), AllServices())));
+      PacketSet lost = Untranslated(fw, dst.iface, from_own, &m);
       if (lost.empty()) continue;
       out.push_back({Risk::kLow, "outbound-nat-missing",
                      fmt::format("network '{}' -> {}", src.name, dst.name),
                      fmt::format("the filter lets {} from {} out by '{}', but no outbound NAT "
                                  "rule translates it (mode '{}'): replies to a private address "
                                  "never come back",
-                                 ServicesText(lost.Services()), FormatAddrs(lost.Sources()),
+                                 ServicesText(lost.Services()),
+                                 FormatAddrs(m.InAddresses(lost.Sources())),
                                  dst.iface, fw.outbound_nat_mode),
                      where});
     }

@@ -20,8 +20,13 @@ PacketSet RewriteDestinations(const Redirect& r, const PacketSet& matched);
 // The interface whose static network holds some of `addresses`, or "" when none does.
 std::string InterfaceHolding(const FirewallView& fw, const AddrSet& addresses);
 
-// The part of `packets`, leaving by `oif`, that no outbound NAT rule translates.
-PacketSet Untranslated(const FirewallView& fw, const std::string& oif, const PacketSet& packets);
+// The part of `packets`, leaving by `oif`, that no outbound NAT rule translates. `terms`: the
+// matrix whose terms `packets` are in, when they are a matrix cell's.
+PacketSet Untranslated(const FirewallView& fw, const std::string& oif, const PacketSet& packets,
+                       const Matrix* terms = nullptr);
+
+// Addresses the internet does not route back to: RFC 1918, shared (CGNAT), link-local, ULA.
+AddrSet PrivateAddrs();
 
 // Inside networks with private addresses whose connections to the internet the filter lets
 // through but no outbound NAT rule translates on the way out: their replies never come back.

@@ -4,6 +4,8 @@
 
 #include "verify/matrix.h"
 
+#include <cstdlib>
+
 namespace bulkhead {
 namespace {
 
@@ -19,6 +21,17 @@ void AddCauses(const Cell& observed, const PacketSet& diff, bool accepted,
 }
 
 }  // namespace
+
+AddrSet Matrix::InAddresses(const AddrSet& s) const { return atoms ? atoms->Decode(s) : s; }
+
+PacketSet Matrix::InAddresses(const PacketSet& p) const { return atoms ? atoms->Decode(p) : p; }
+
+PacketSet Matrix::InTerms(const PacketSet& p) const {
+  if (!atoms) return p;
+  std::optional<PacketSet> ids = atoms->TryEncode(p);
+  if (!ids) std::abort();  // a set the builder did not provide for: a programming error
+  return *std::move(ids);
+}
 
 const char* EndpointKindName(EndpointKind k) {
   switch (k) {

@@ -5,9 +5,11 @@
 // matrix from the declared intent and one from the generated artifacts, then compares them.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/atoms.h"
 #include "engine/packet_set.h"
 #include "engine/policy.h"
 
@@ -43,12 +45,24 @@ struct Cell {
 };
 
 struct Matrix {
-  std::vector<Endpoint> sources;
+  std::vector<Endpoint> sources;       // addresses always real
   std::vector<Endpoint> destinations;
   std::vector<std::vector<Cell>> cells;  // [source][destination]
+  // Set when the cells' packet sets (passed, unknown, reasons) hold address atoms of these
+  // (engine/atoms.h) instead of addresses, as the audit of a large configuration keeps them:
+  // what is left of the internet after a blocklist of 100,000 addresses is a few atoms, and as
+  // many ranges as the blocklist in addresses. Read the cells through InAddresses and InTerms.
+  std::shared_ptr<AddrAtoms> atoms;
 
   const Cell& At(size_t s, size_t d) const { return cells[s][d]; }
   Cell& At(size_t s, size_t d) { return cells[s][d]; }
+
+  // A cell's set in addresses.
+  AddrSet InAddresses(const AddrSet& s) const;
+  PacketSet InAddresses(const PacketSet& p) const;
+  // A set of addresses in the cells' terms. With atoms, only for a set the matrix builder
+  // added to them, or one made from such sets by set algebra (every family, every endpoint).
+  PacketSet InTerms(const PacketSet& p) const;
 };
 
 // A difference between the declared and the generated matrix for one pair.

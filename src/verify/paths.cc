@@ -21,7 +21,8 @@ void AddReasons(const Chain& chain, const std::vector<Decision>& decisions, Outc
 Outcome Traverse(const Path& path, PacketSet packets) {
   Outcome out;
   for (const Stage& s : path) {
-    std::vector<Decision> ds = Evaluate(*s.forward, s.iif, s.oif, StateMatch::kNew, packets);
+    std::vector<Decision> ds =
+        Evaluate(*s.forward, s.iif, s.oif, StateMatch::kNew, packets, s.atoms);
     AddReasons(*s.forward, ds, out);
     packets = Accepted(ds);
     if (packets.empty()) return out;
@@ -29,7 +30,7 @@ Outcome Traverse(const Path& path, PacketSet packets) {
   PacketSet replies = packets.Reversed();
   for (auto it = path.rbegin(); it != path.rend(); ++it) {
     std::vector<Decision> ds =
-        Evaluate(*it->reply, it->oif, it->iif, StateMatch::kEstablished, replies);
+        Evaluate(*it->reply, it->oif, it->iif, StateMatch::kEstablished, replies, it->atoms);
     for (const Decision& d : ds) {
       if (d.action == Action::kAccept) continue;
       const Provenance& origin =
@@ -68,7 +69,7 @@ Stage PathMaker::MakeStage(const Chain& chain, const std::string& iif, const std
   const CutChain& rep = Get(chain, StateMatch::kEstablished, iif, false);
   varies_[&fwd.chain] = {fwd.tests_other, rep.tests_other};
   varies_[&rep.chain] = {fwd.tests_other, rep.tests_other};
-  return {&fwd.chain, &rep.chain, iif, oif};
+  return {&fwd.chain, &rep.chain, iif, oif, atoms_};
 }
 
 std::string PathMaker::GroupKey(const Path& path) const {

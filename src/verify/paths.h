@@ -24,6 +24,7 @@ struct Stage {
   const Chain* reply;
   std::string iif;
   std::string oif;
+  AtomUse atoms = AtomUse::kAuto;
 };
 
 using Path = std::vector<Stage>;
@@ -50,6 +51,8 @@ class PathMaker {
  public:
   Stage MakeStage(const Chain& chain, const std::string& iif, const std::string& oif);
   std::string GroupKey(const Path& path) const;
+  // For chains whose sets are atoms already (engine/atoms.h): no walk needs atoms of its own.
+  void OnAtoms() { atoms_ = AtomUse::kNever; }
 
  private:
   // A chain cut down to the rules that can decide packets in one state, ending at the first
@@ -67,6 +70,7 @@ class PathMaker {
   std::map<std::tuple<const Chain*, int, std::string, bool>, CutChain> cache_;
   // Per stage of a path: whether its cut chains look at the interface that varies.
   std::map<const Chain*, std::pair<bool, bool>> varies_;
+  AtomUse atoms_ = AtomUse::kAuto;
 };
 
 }  // namespace bulkhead
