@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -295,6 +296,62 @@ TEST_F(AuditTest, RuleAfterOneThatTakesAllItsPacketsIsShadowed) {
   ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
   EXPECT_THAT(f->subject, HasSubstr("no mail"));
   EXPECT_THAT(f->message, HasSubstr("all out"));
+}
+
+TEST_F(AuditTest, RulesThatTogetherTakeARulesPacketsAreNamedFourAndCounted) {
+  std::string rules;
+  for (int i = 0; i < 6; ++i) {
+    rules += fmt::format(R"(<rule><type>pass</type><interface>opt1</interface>
+      <ipprotocol>inet</ipprotocol><protocol>tcp</protocol><source><network>opt1</network>
+      </source><destination><network>lan</network><port>{}-{}</port></destination>
+      <descr>p{}</descr></rule>)",
+                         10 * i + 1, 10 * i + 10, i + 1);
+  }
+  AuditOptions opts;
+  opts.pfsense = Config("<filter>" + rules + R"(<rule><type>pass</type><interface>opt1</interface>
+      <ipprotocol>inet</ipprotocol><protocol>tcp</protocol><source><network>opt1</network>
+      </source><destination><network>lan</network><port>1-60</port></destination>
+      <descr>all six</descr></rule>
+  </filter>)")
+                     .string();
+  AuditResult r = Run(opts);
+  const Finding* f = Find(r, "rule-redundant");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_EQ(f->subject, "rule 'all six' (filter/rule[7])");
+  EXPECT_THAT(f->message, HasSubstr("('p1' (filter/rule[1]), 'p2' (filter/rule[2]), 'p3' "
+                                    "(filter/rule[3]) and 'p4' (filter/rule[4]) (and 2 more) "
+                                    "together decide first)"));
+}
+
+// Which inside networks a pass to any reaches, and whether it passes DHCP alone, are of the
+// packets it takes, after the rules before it.
+TEST_F(AuditTest, PassToAnyIsJudgedByWhatTheRulesBeforeItLeaveIt) {
+  const std::string pass = R"(<rule><type>pass</type><interface>opt1</interface>
+      <ipprotocol>inet</ipprotocol><protocol>udp</protocol><source><any/></source>
+      <destination><any/><port>60-70</port></destination><descr>some udp</descr></rule>)";
+  AuditOptions opts;
+  opts.pfsense = Config("<filter>" + pass + "</filter>").string();
+  AuditResult r = Run(opts);
+  const Finding* wider = Find(r, "rule-wider-than-it-looks");
+  ASSERT_NE(wider, nullptr) << FormatAudit(r, opts);
+  EXPECT_THAT(wider->message, HasSubstr("passes to the network of 'lan'"));
+  EXPECT_NE(Find(r, "rule-any-source"), nullptr) << FormatAudit(r, opts);
+
+  // Left only DHCP's ports, to anywhere but the LAN: any source is how such a rule must read.
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>block</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><network>lan</network></destination></rule>
+    <rule><type>block</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <protocol>udp</protocol><source><any/></source>
+      <destination><any/><port>60-66</port></destination></rule>
+    <rule><type>block</type><interface>opt1</interface><ipprotocol>inet</ipprotocol>
+      <protocol>udp</protocol><source><any/></source>
+      <destination><any/><port>69-70</port></destination></rule>)" +
+                        pass + "</filter>")
+                     .string();
+  r = Run(opts);
+  EXPECT_EQ(Find(r, "rule-wider-than-it-looks"), nullptr) << FormatAudit(r, opts);
+  EXPECT_EQ(Find(r, "rule-any-source"), nullptr) << FormatAudit(r, opts);
 }
 
 TEST_F(AuditTest, AdminInterfaceOpenToAVmNetworkIsHigh) {
