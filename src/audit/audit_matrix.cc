@@ -47,7 +47,9 @@ class Builder {
           Bound bound, const Endpoints& ends, std::shared_ptr<AddrAtoms> atoms)
       : fw_(fw), policy_(policy), vms_(vms), bound_(bound), ends_(ends), atoms_(atoms) {}
 
-  Matrix Build();
+  // Nothing when a 1:1 NAT moved packets to addresses the atoms cannot tell apart (two
+  // translations chained, or prefixes that overlap): the caller builds in addresses instead.
+  std::optional<Matrix> Build();
 
  private:
   void Prepare();
@@ -76,6 +78,7 @@ class Builder {
   std::optional<ColumnIndex> columns_;
   PacketSet towards_all_;  // everything towards some column, in the build's terms
   PathMaker paths_;
+  bool off_atoms_ = false;  // a rewrite left the atoms' vocabulary: the build is given up
 };
 
 Chain EncodeChain(const Chain& c, AddrAtoms& atoms) {
@@ -211,7 +214,15 @@ PacketSet Builder::ApplyRewrites(size_t row, const std::string& iface, PacketSet
       continue;
     }
     PacketSet real = InAddresses(taken);
-    PacketSet rewritten = InTerms(RewriteDestinations(r, real));
+    PacketSet rewritten = RewriteDestinations(r, real);
+    if (atoms_) {
+      std::optional<PacketSet> ids = atoms_->TryEncode(rewritten);
+      if (!ids) {
+        off_atoms_ = true;
+        return packets;
+      }
+      rewritten = *std::move(ids);
+    }
     ThroughFirewall(row, iface, rewritten, r.pass ? &r.origin : nullptr, RewriteNote(r, fw_, real));
   }
   return packets.Union(kept);
@@ -302,9 +313,10 @@ void Builder::FillRow(size_t row) {
   }
 }
 
-Matrix Builder::Build() {
+std::optional<Matrix> Builder::Build() {
   Prepare();
-  for (size_t row = 0; row < m_.sources.size(); ++row) FillRow(row);
+  for (size_t row = 0; row < m_.sources.size() && !off_atoms_; ++row) FillRow(row);
+  if (off_atoms_) return std::nullopt;
   // Walks leave their decisions in many pieces; merged, the sets that findings and the other
   // bound compare cell by cell are several times smaller, and pairwise algebra on them is
   // quadratic in pieces.
@@ -356,9 +368,10 @@ void MergeBounds(Matrix& least, const Matrix& most, const FirewallView& fw) {
 }
 
 // Atoms over every set the builds and the findings meet: the rules of both settled policies,
-// the rewrites, the endpoints, the families, and the sets the NAT findings cut cells by.
-// Null when no set is large enough to be worth it, or when a 1:1 NAT would move addresses,
-// which atoms cannot follow.
+// the rewrites, the endpoints, the families, and the sets the NAT findings cut cells by. A 1:1
+// NAT moves addresses between its prefixes, so what each set holds of one prefix is added
+// moved into the other: the atoms on both sides then match, and a moved set stays a union of
+// atoms. Null when no set is large enough to be worth it.
 std::shared_ptr<AddrAtoms> MatrixAtoms(const FirewallView& fw,
                                        const std::vector<const Policy*>& policies,
                                        const Endpoints& ends, AtomUse use) {
@@ -368,26 +381,45 @@ std::shared_ptr<AddrAtoms> MatrixAtoms(const FirewallView& fw,
       for (const PolicyRule& r : c->rules) worth.Add(r.match), worth.Add(r.unknown);
     }
   }
-  bool moves = std::any_of(fw.redirects.begin(), fw.redirects.end(),
-                           [](const Redirect& r) { return r.one_to_one && !r.exclude; });
-  if (use == AtomUse::kNever || moves || (use == AtomUse::kAuto && !worth.Worth())) return {};
-  auto atoms = std::make_shared<AddrAtoms>();
+  if (use == AtomUse::kNever || (use == AtomUse::kAuto && !worth.Worth())) return {};
+
+  std::vector<AddrSet> words;
+  auto add = [&words](const PacketSet& p) {
+    for (const Cube& c : p.cubes()) words.push_back(c.src), words.push_back(c.dst);
+  };
   for (const Policy* p : policies) {
-    for (const Chain* c : {&p->input, &p->forward, &p->output}) AddRules(*atoms, *c);
+    for (const Chain* c : {&p->input, &p->forward, &p->output}) {
+      for (const PolicyRule& r : c->rules) add(r.match), add(r.unknown);
+    }
   }
   for (const Redirect& r : fw.redirects) {
-    atoms->Add(r.match), atoms->Add(r.unknown);
-    if (!r.exclude) atoms->Add(AddrsOf(r.target.address));
+    add(r.match), add(r.unknown);
+    if (!r.exclude) words.push_back(r.one_to_one ? AddrsOf(r.target) : AddrsOf(r.target.address));
+    if (r.one_to_one) words.push_back(AddrsOf(r.external));
   }
-  for (const SourceNat& n : fw.source_nat) atoms->Add(n.match);
+  for (const SourceNat& n : fw.source_nat) add(n.match);
   for (const FirewallInterface& i : fw.interfaces) {
-    for (const Prefix& p : i.addresses) atoms->Add(AddrsOf(p.Network()));
+    for (const Prefix& p : i.addresses) words.push_back(AddrsOf(p.Network()));
   }
-  atoms->Add(PrivateAddrs());
-  for (const Endpoint& e : ends.destinations) atoms->Add(e.addresses);
-  for (const AddrSet& from : ends.sent_from) atoms->Add(from);
-  for (Family f : {Family::kV4, Family::kV6}) atoms->Add(AllAddrs(f));
-  atoms->Add(MatrixSources());
+  words.push_back(PrivateAddrs());
+  for (const Endpoint& e : ends.destinations) words.push_back(e.addresses);
+  for (const AddrSet& from : ends.sent_from) words.push_back(from);
+  for (Family f : {Family::kV4, Family::kV6}) words.push_back(AllAddrs(f));
+  words.push_back(MatrixSources());
+
+  size_t unmoved = words.size();
+  for (const Redirect& r : fw.redirects) {
+    if (!r.one_to_one || r.exclude) continue;
+    AddrSet external = AddrsOf(r.external), target = AddrsOf(r.target);
+    uint128 from = r.external.First().value, to = r.target.First().value;
+    for (size_t k = 0; k < unmoved; ++k) {
+      AddrSet out = words[k].Intersect(external), back = words[k].Intersect(target);
+      if (!out.empty()) words.push_back(ShiftAddrs(out, from, to));
+      if (!back.empty()) words.push_back(ShiftAddrs(back, to, from));
+    }
+  }
+  auto atoms = std::make_shared<AddrAtoms>();
+  for (const AddrSet& w : words) atoms->Add(w);
   atoms->Build();
   return atoms;
 }
@@ -401,17 +433,22 @@ Matrix AuditMatrix(const FirewallView& fw, const std::vector<PlacedVm>& vms, Ato
   bool unknowns = HasUnknowns(fw.policy) ||
                   std::any_of(fw.redirects.begin(), fw.redirects.end(),
                               [](const Redirect& r) { return !r.unknown.empty(); });
-  if (!unknowns) {
-    auto terms = MatrixAtoms(fw, {&fw.policy}, ends, atoms);
-    return Builder(fw, fw.policy, vms, Bound::kLeast, ends, terms).Build();
+  Policy least_policy, most_policy;
+  if (unknowns) {
+    least_policy = Settle(fw.policy, Bound::kLeast);
+    most_policy = Settle(fw.policy, Bound::kMost);
   }
-  Policy least_policy = Settle(fw.policy, Bound::kLeast);
-  Policy most_policy = Settle(fw.policy, Bound::kMost);
-  auto terms = MatrixAtoms(fw, {&least_policy, &most_policy}, ends, atoms);
-  Matrix least = Builder(fw, least_policy, vms, Bound::kLeast, ends, terms).Build();
-  Matrix most = Builder(fw, most_policy, vms, Bound::kMost, ends, terms).Build();
-  MergeBounds(least, most, fw);
-  return least;
+  const Policy& least_of = unknowns ? least_policy : fw.policy;
+  std::vector<const Policy*> policies = {&least_of};
+  if (unknowns) policies.push_back(&most_policy);
+  std::shared_ptr<AddrAtoms> terms = MatrixAtoms(fw, policies, ends, atoms);
+
+  std::optional<Matrix> least = Builder(fw, least_of, vms, Bound::kLeast, ends, terms).Build();
+  std::optional<Matrix> most;
+  if (least && unknowns) most = Builder(fw, most_policy, vms, Bound::kMost, ends, terms).Build();
+  if (!least || (unknowns && !most)) return AuditMatrix(fw, vms, AtomUse::kNever);
+  if (unknowns) MergeBounds(*least, *most, fw);
+  return *std::move(least);
 }
 
 }  // namespace bulkhead

@@ -274,6 +274,43 @@ TEST_F(AuditTest, TruncatedConfigIsAnErrorWithItsPlace) {
   EXPECT_THAT(diags.Format(), HasSubstr("error"));
 }
 
+// A 1:1 NAT moves packets between two prefixes, and the atoms follow it: the matrix is built
+// in atoms, with the same cells as in addresses, rules on single hosts of the prefix included.
+TEST_F(AuditTest, OneToOneNatIsFollowedOnAtoms) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<nat><onetoone><interface>wan</interface>
+      <external>203.0.113.16</external><source><address>10.0.5.16/28</address></source>
+      <destination><any/></destination><descr>dmz block</descr></onetoone></nat>
+    <filter>
+    <rule><type>pass</type><interface>wan</interface><ipprotocol>inet</ipprotocol>
+      <protocol>tcp</protocol><source><any/></source>
+      <destination><address>10.0.5.17</address><port>22</port></destination></rule>
+    <rule><type>block</type><interface>wan</interface><ipprotocol>inet</ipprotocol>
+      <protocol>tcp</protocol><source><address>198.51.100.0/24</address></source>
+      <destination><address>10.0.5.16/28</address><port>443</port></destination></rule>
+    <rule><type>pass</type><interface>wan</interface><ipprotocol>inet</ipprotocol>
+      <protocol>tcp</protocol><source><any/></source>
+      <destination><address>10.0.5.16/28</address><port>443</port></destination></rule>
+  </filter>)").string();
+  AuditResult plain = Run(opts);
+  opts.atoms = AtomUse::kAlways;
+  AuditResult on_atoms = Run(opts);
+  ASSERT_NE(on_atoms.matrix.atoms, nullptr);
+  EXPECT_EQ(FormatAudit(on_atoms, opts), FormatAudit(plain, opts));
+  const Matrix& m = plain.matrix;
+  int moved = 0;
+  for (size_t s = 0; s < m.sources.size(); ++s) {
+    for (size_t d = 0; d < m.destinations.size(); ++d) {
+      SCOPED_TRACE(m.sources[s].name + " -> " + m.destinations[d].name);
+      const Cell& cell = on_atoms.matrix.At(s, d);
+      EXPECT_TRUE(on_atoms.matrix.InAddresses(cell.passed).Equals(m.At(s, d).passed));
+      EXPECT_EQ(cell.notes, m.At(s, d).notes);
+      for (const std::string& note : cell.notes) moved += note.find("1:1 NAT") != note.npos;
+    }
+  }
+  EXPECT_GT(moved, 0);
+}
+
 TEST_F(AuditTest, UnknownElementsAreSkipped) {
   AuditOptions opts;
   opts.pfsense = Config("<wonders><spell>42</spell></wonders>").string();

@@ -11,9 +11,7 @@
 #include "verify/report.h"
 
 namespace bulkhead {
-namespace {
 
-// Real addresses moved so that `from` lands on `to`.
 AddrSet ShiftAddrs(const AddrSet& s, uint128 from, uint128 to) {
   AddrSet::Ranges out;
   for (const auto& r : s.ranges()) {
@@ -22,6 +20,8 @@ AddrSet ShiftAddrs(const AddrSet& s, uint128 from, uint128 to) {
   }
   return AddrSet::FromRanges(std::move(out));
 }
+
+namespace {
 
 // TCP, UDP and SCTP destination ports moved by `shift`; what would leave 0..65535 is cut.
 ServiceSet ShiftPorts(const ServiceSet& s, int shift) {

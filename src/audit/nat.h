@@ -13,6 +13,9 @@
 
 namespace bulkhead {
 
+// `s` moved by to - from, as a 1:1 NAT moves addresses from its external to its target prefix.
+AddrSet ShiftAddrs(const AddrSet& s, uint128 from, uint128 to);
+
 // The packets a rewrite makes of `matched`: the target as destination (for 1:1 NAT, the same
 // offset in the target prefix), TCP, UDP and SCTP ports moved by its shift.
 PacketSet RewriteDestinations(const Redirect& r, const PacketSet& matched);
