@@ -47,8 +47,9 @@ class Builder {
           Bound bound, const Endpoints& ends, std::shared_ptr<AddrAtoms> atoms)
       : fw_(fw), policy_(policy), vms_(vms), bound_(bound), ends_(ends), atoms_(atoms) {}
 
-  // Nothing when a 1:1 NAT moved packets to addresses the atoms cannot tell apart (two
-  // translations chained, or prefixes that overlap): the caller builds in addresses instead.
+  // Nothing when a 1:1 NAT moved packets to addresses the atoms cannot tell apart. What a
+  // rewrite takes is built from the atoms' own vocabulary, whose moved copies MatrixAtoms adds,
+  // so this is a guard rather than a path: the caller then builds in addresses, never guesses.
   std::optional<Matrix> Build();
 
  private:
