@@ -14,6 +14,39 @@
 namespace bulkhead {
 namespace {
 
+// Text from the files read, made safe for a terminal: a description holding an escape
+// sequence would otherwise retitle or clear it, and one holding a newline could forge a line of
+// the report. Control bytes, and C1 controls in UTF-8, are shown as \xNN; the rest is kept.
+std::string Printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else if (byte == 0xc2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[++i]));
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Printable, but keeping the report's own line breaks: the last guard for text no field-level
+// call caught.
+std::string PrintableLines(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  for (size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
+    out += Printable(std::string_view(text).substr(start, nl - start)) + "\n";
+    start = nl + 1;
+  }
+  return out + Printable(std::string_view(text).substr(start));
+}
+
 std::string Addresses(const std::vector<Prefix>& addresses) {
   std::vector<std::string> parts;
   for (const Prefix& p : addresses) parts.push_back(p.ToString());
@@ -53,7 +86,8 @@ std::string InterfacesText(const AuditResult& r) {
                : j.segment.empty() ? "  (no adapter of the firewall VM found)"
                                    : fmt::format("  {} (adapter {})", j.segment, j.slot);
     }
-    std::string label = i.descr.empty() ? i.name : fmt::format("{} ({})", i.name, i.descr);
+    std::string label =
+        Printable(i.descr.empty() ? i.name : fmt::format("{} ({})", i.name, i.descr));
     out += fmt::format("  {:<18} {:<8} {}{}{}\n", label, i.device.empty() ? "-" : i.device,
                        Addresses(i.addresses), i.name == r.firewall.wan ? ", the WAN" : "",
                        joined);
@@ -72,7 +106,8 @@ std::string MachinesText(const AuditResult& r) {
                                             : FormatAddrs(vm.addresses, &r.firewall.policy.names);
     std::string segs = vm.segments.empty() ? "no network"
                                            : fmt::format("{}", fmt::join(vm.segments, ", "));
-    out += fmt::format("  {:<18} {}, {}; {}\n", vm.name, where, addr, segs);
+    out += fmt::format("  {:<18} {}\n", Printable(vm.name),
+                       Printable(fmt::format("{}, {}; {}", where, addr, segs)));
   }
   return out;
 }
@@ -109,27 +144,87 @@ std::string PartOfColumn(const Matrix& m, const PacketSet& p, const Endpoint& co
   return " to part of it";
 }
 
+// Addresses in a line of text: listed when few, else counted.
+std::string FewAddrs(const AddrSet& s, const NameTable& names) {
+  if (s.ranges().size() <= 6) return FormatAddrs(s, &names);
+  return fmt::format("{} address ranges", s.ranges().size());
+}
+
+// A cell is told as its services towards its addresses, which is exact only when each of those
+// services reaches every one of those addresses. What that leaves out is named here, "except
+// tcp 22 to 10.0.1.5", or, where fewer words say it, what does pass there, "only tcp 80,443 to
+// 192.168.1.1": a rule that blocks one host or one port is never hidden by the rules that pass
+// the rest. Like the whole matrix, a cell reads "from some address of the row": which of them
+// is for the rules in --json and the findings to say.
+std::vector<std::string> Exceptions(const Matrix& m, const PacketSet& p, const NameTable& names,
+                                    size_t most) {
+  std::vector<std::string> out;
+  size_t more = 0;
+  for (Family f : {Family::kV4, Family::kV6}) {
+    PacketSet in = OfFamily(m, p, f);
+    if (in.empty()) continue;
+    in.Compact();
+    AddrSet from = in.Sources(), to = in.Destinations();
+    ServiceSet all = in.Services();
+    // What passes from at least one of the row's addresses, whichever: each piece widened to
+    // all of them, and merged. The pieces may overlap, which subtracting them does not mind.
+    PacketSet reached;
+    for (const Cube& c : in.cubes()) reached.UnionDisjoint(PacketSet::Of(from, c.dst, c.svc));
+    reached.Compact();
+    PacketSet left = PacketSet::Of(from, to, all).Subtract(reached);
+    left.Compact();
+    for (const Cube& c : left.cubes()) {
+      if (out.size() == most) {
+        ++more;
+        continue;
+      }
+      std::string text = "except " + ServicesText(c.svc);
+      // What does pass there, when it passes to all of the piece alike.
+      ServiceSet kept;
+      for (const Cube& k : reached.cubes()) {
+        if (k.dst.Intersects(c.dst)) kept = kept.Union(k.svc);
+      }
+      PacketSet unreached = PacketSet::Of(from, c.dst, kept).Subtract(reached);
+      if (!kept.empty() && unreached.empty() && ServicesText(kept).size() < text.size()) {
+        text = "only " + ServicesText(kept);
+      }
+      text += c.dst != to ? " to " + FewAddrs(m.InAddresses(c.dst), names) : "";
+      if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
+    }
+  }
+  if (more > 0) out.push_back(fmt::format("and {} more", more));
+  return out;
+}
+
+std::string ExceptText(const Matrix& m, const PacketSet& p, const NameTable& names) {
+  std::vector<std::string> left = Exceptions(m, p, names, 3);
+  return left.empty() ? "" : fmt::format(", {}", fmt::join(left, ", "));
+}
+
 std::string MatrixText(const AuditResult& r) {
   const Matrix& m = r.matrix;
   std::string out = "reachability (connections that open; 'may' depends on something unknown)\n";
   size_t width = 8;
   for (const Endpoint& e : m.destinations) width = std::max(width, EndpointLabel(e).size());
   for (size_t s = 0; s < m.sources.size(); ++s) {
-    out += EndpointLabel(m.sources[s]) + "\n";
+    out += Printable(EndpointLabel(m.sources[s])) + "\n";
     bool any = false;
     for (size_t d = 0; d < m.destinations.size(); ++d) {
       const Cell& c = m.At(s, d);
       const Endpoint& dst = m.destinations[d];
       const NameTable& names = r.firewall.policy.names;
-      std::string text =
-          c.passed.empty() ? ""
-                           : FamilyServices(m, c.passed) + PartOfColumn(m, c.passed, dst, names);
+      std::string text = c.passed.empty() ? ""
+                                          : FamilyServices(m, c.passed) +
+                                                PartOfColumn(m, c.passed, dst, names) +
+                                                ExceptText(m, c.passed, names);
       if (!c.unknown.empty()) {
-        text += fmt::format("{}may: {}{}", text.empty() ? "" : "; ", FamilyServices(m, c.unknown),
-                            PartOfColumn(m, c.unknown, dst, names));
+        text += fmt::format("{}may: {}{}{}", text.empty() ? "" : "; ", FamilyServices(m, c.unknown),
+                            PartOfColumn(m, c.unknown, dst, names),
+                            ExceptText(m, c.unknown, names));
       }
       if (text.empty()) continue;
-      out += fmt::format("  -> {:<{}}  {}\n", EndpointLabel(m.destinations[d]), width, text);
+      out += fmt::format("  -> {:<{}}  {}\n", Printable(EndpointLabel(m.destinations[d])), width,
+                         Printable(text));
       any = true;
     }
     if (!any) out += "  (reaches nothing)\n";
@@ -147,8 +242,9 @@ std::string FindingsText(const std::vector<Finding>& findings) {
   }
   std::string out = fmt::format("findings ({})\n", fmt::join(parts, ", "));
   for (const Finding& f : findings) {
-    out += fmt::format("  {:<8} {}: {}: {}\n", RiskName(f.risk), f.kind, f.subject, f.message);
-    if (!f.where.empty()) out += fmt::format("           at {}\n", f.where);
+    out += fmt::format("  {:<8} {}: {}: {}\n", RiskName(f.risk), f.kind, Printable(f.subject),
+                       Printable(f.message));
+    if (!f.where.empty()) out += fmt::format("           at {}\n", Printable(f.where));
   }
   return out;
 }
@@ -158,13 +254,17 @@ std::string NotModelledText(const AuditResult& r) {
   std::string out = "not modelled (verdicts they touch are shown as 'may')\n";
   for (const Diagnostic& d : r.not_modelled) {
     std::string where = d.path.empty() ? d.file : fmt::format("{}: {}", d.file, d.path);
-    out += fmt::format("  {}: {}\n", where, d.message);
+    out += fmt::format("  {}: {}\n", Printable(where), Printable(d.message));
   }
   return out;
 }
 
+// The exceptions JSON lists for a cell; past these many, the last entry counts the rest.
+constexpr size_t kJsonExceptions = 50;
+
 nlohmann::json CellJson(const AuditResult& r, size_t s, size_t d) {
   const Cell& c = r.matrix.At(s, d);
+  const NameTable& names = r.firewall.policy.names;
   nlohmann::json rules = nlohmann::json::array();
   for (const Reason& why : c.reasons) {
     if (why.action != Action::kAccept) continue;
@@ -174,7 +274,9 @@ nlohmann::json CellJson(const AuditResult& r, size_t s, size_t d) {
   return {{"from", r.matrix.sources[s].name},
           {"to", r.matrix.destinations[d].name},
           {"services", c.passed.empty() ? "" : ServicesText(c.passed.Services())},
+          {"services_except", Exceptions(r.matrix, c.passed, names, kJsonExceptions)},
           {"may", c.unknown.empty() ? "" : ServicesText(c.unknown.Services())},
+          {"may_except", Exceptions(r.matrix, c.unknown, names, kJsonExceptions)},
           {"unknown_why", c.unknown_why},
           {"notes", c.notes},
           {"rules", rules}};
@@ -219,7 +321,7 @@ std::string FormatAudit(const AuditResult& r, const AuditOptions& opts) {
                        opts.expect, r.expected->Agree() ? "no difference" : "differences below");
     out += FormatDifferences(*r.expected);
   }
-  return out;
+  return PrintableLines(out);
 }
 
 nlohmann::json AuditJson(const AuditResult& r, const AuditOptions& opts) {

@@ -355,6 +355,51 @@ TEST_F(AuditTest, ChainedAndOverlappingOneToOneNatGiveTheSameReportOnAtoms) {
   EXPECT_GT(OneToOneNotesOnAtoms(opts), 1);
 }
 
+// A rule blocking one port of one host, ahead of a rule passing the whole network, is named in
+// the cell: "any" alone would claim what the firewall refuses.
+TEST_F(AuditTest, CellNamesWhatItsRulesLeaveOut) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>block</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <protocol>tcp</protocol><source><any/></source>
+      <destination><address>10.0.5.5</address><port>22</port></destination></rule>
+    <rule><type>pass</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><network>opt1</network></destination></rule>
+  </filter>)").string();
+  AuditResult r = Run(opts);
+  std::string text = FormatAudit(r, opts);
+  EXPECT_THAT(text, HasSubstr("-> opt1 (network)       any, except tcp 22 to 10.0.5.5\n"));
+  // The firewall: the pass reaches its DMZ address, the anti-lockout rule (the web GUI on
+  // http) its LAN address.
+  EXPECT_THAT(text, HasSubstr("any to 10.0.5.1, 192.168.1.1, only tcp 80 to 192.168.1.1"));
+  nlohmann::json cells = AuditJson(r, opts)["matrix"];
+  auto cell = std::find_if(cells.begin(), cells.end(), [](const nlohmann::json& c) {
+    return c["from"] == "lan" && c["to"] == "opt1";
+  });
+  ASSERT_NE(cell, cells.end());
+  EXPECT_EQ((*cell)["services"], "any");
+  EXPECT_EQ((*cell)["services_except"], nlohmann::json({"except tcp 22 to 10.0.5.5"}));
+}
+
+// Descriptions are the user's text: control characters in them reach the terminal escaped, and
+// a newline cannot start a line of its own.
+TEST_F(AuditTest, ControlCharactersInDescriptionsAreEscaped) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>pass</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><any/></destination>
+      <descr>x&#27;]0;title&#7;&#10;  high     forged: line</descr></rule>
+  </filter>)").string();
+  AuditResult r = Run(opts);
+  std::string text = FormatAudit(r, opts);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_EQ(text.find('\x07'), std::string::npos);
+  EXPECT_THAT(text, HasSubstr("x\\x1b]0;title\\x07\\x0a  high     forged: line"));
+  EXPECT_EQ(text.find("\n  high     forged"), std::string::npos);
+  // JSON keeps the text as written; its own escaping makes it safe.
+  EXPECT_THAT(AuditJson(r, opts).dump(), HasSubstr("x\\u001b]0;title"));
+}
+
 TEST_F(AuditTest, UnknownElementsAreSkipped) {
   AuditOptions opts;
   opts.pfsense = Config("<wonders><spell>42</spell></wonders>").string();
