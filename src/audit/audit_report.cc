@@ -173,7 +173,11 @@ std::vector<std::string> Exceptions(const Matrix& m, const PacketSet& p, const N
     reached.Compact();
     PacketSet left = PacketSet::Of(from, to, all).Subtract(reached);
     left.Compact();
-    for (const Cube& c : left.cubes()) {
+    std::vector<Cube> pieces = left.cubes();  // in address order, however the walks cut them
+    std::sort(pieces.begin(), pieces.end(), [](const Cube& a, const Cube& b) {
+      return std::pair(a.dst.front(), a.svc.front()) < std::pair(b.dst.front(), b.svc.front());
+    });
+    for (const Cube& c : pieces) {
       if (out.size() == most) {
         ++more;
         continue;

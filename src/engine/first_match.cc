@@ -45,9 +45,23 @@ FirstMatchWalk::FirstMatchWalk(const Chain& chain, const std::string& iif, const
   for (size_t i = 0; i < chain.rules.size(); ++i) {
     if (RuleApplies(chain.rules[i], iif, oif, state)) applying_.push_back(i);
   }
+  Start(shared);
+}
+
+FirstMatchWalk::FirstMatchWalk(const Chain& chain, std::vector<size_t> rules,
+                               const PacketSet& packets, AtomUse atoms, AddrAtoms* shared)
+    : chain_(chain),
+      applying_(std::move(rules)),
+      use_(atoms),
+      remaining_(packets),
+      bounds_(std::make_unique<Bounds>()) {
+  Start(shared);
+}
+
+void FirstMatchWalk::Start(AddrAtoms* shared) {
   if (shared && use_ != AtomUse::kNever && UseShared(*shared)) return;
   compacted_size_ = remaining_.cubes().size();
-  NoteRemaining();
+  NoteRemaining(/*now=*/true);
 }
 
 // Shared atoms serve when they tell apart everything this walk must: the packets, and each rule
@@ -80,8 +94,14 @@ int FirstMatchWalk::rule() const {
   return static_cast<int>(applying_[next_]);
 }
 
-// Bounds for the cheap skip, and the size that decides the move to atoms.
-void FirstMatchWalk::NoteRemaining() {
+// Bounds for the cheap skip, and the size that decides the move to atoms. Both looks are
+// linear in the undecided cubes, and a walk through thousands of rules that each take a little
+// would spend most of its time on them. A take only shrinks the undecided packets, so bounds
+// from before it still hold: they are refreshed once the takes since the last look number a
+// 32nd of the cubes, which keeps the looks' cost per take constant.
+void FirstMatchWalk::NoteRemaining(bool now) {
+  if (!now && ++takes_since_look_ * 32 < remaining_.cubes().size()) return;
+  takes_since_look_ = 0;
   *bounds_ = Bounds::Of(remaining_);
   if (atoms_ || use_ == AtomUse::kNever) return;
   AtomWorth worth;

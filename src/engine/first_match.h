@@ -25,6 +25,9 @@ class FirstMatchWalk {
   FirstMatchWalk(const Chain& chain, const std::string& iif, const std::string& oif,
                  StateMatch state, const PacketSet& packets, AtomUse atoms = AtomUse::kAuto,
                  AddrAtoms* shared = nullptr);
+  // As above, through `rules` only: indices into chain.rules, ascending, each of which applies.
+  FirstMatchWalk(const Chain& chain, std::vector<size_t> rules, const PacketSet& packets,
+                 AtomUse atoms = AtomUse::kAuto, AddrAtoms* shared = nullptr);
   ~FirstMatchWalk();
 
   // The index in chain.rules of the rule the walk is at; -1 once no rule applies any more or
@@ -41,10 +44,11 @@ class FirstMatchWalk {
   PacketSet TakeRest();
 
  private:
+  void Start(AddrAtoms* shared);
   const PacketSet& Encoded(const PacketSet& p);
   bool UseShared(AddrAtoms& shared);
   PacketSet Split();
-  void NoteRemaining();
+  void NoteRemaining(bool now = false);
   void MoveToAtoms();
 
   const Chain& chain_;
@@ -53,6 +57,7 @@ class FirstMatchWalk {
   AtomUse use_;
   PacketSet remaining_;  // in atoms once atoms_ is set
   size_t compacted_size_ = 0;
+  size_t takes_since_look_ = 0;  // by NoteRemaining
   std::unique_ptr<AddrAtoms> own_atoms_;
   AddrAtoms* atoms_ = nullptr;  // own_atoms_, or the caller's
   std::unordered_map<const PacketSet*, PacketSet> encoded_;  // rule sets, once on atoms

@@ -6,6 +6,7 @@
 #include "engine/policy.h"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -68,11 +69,107 @@ bool RuleApplies(const PolicyRule& rule, const std::string& iif, const std::stri
   return rule.iif.Matches(iif) && rule.oif.Matches(oif);
 }
 
+namespace {
+
+// A walk costs each rule a look at every undecided cube, and the rules before it cut those into
+// ever more pieces: over thousands of rules its time grows with their square. Rules that match
+// few services meet only part of the packets, so past kRulesPerWalk rules the packets are cut
+// in two by service, each half walked through the rules that meet it, as long as each half
+// keeps at most six in seven of them (the rules meeting both are mostly wide ones, which cut
+// little). The result is the same: a packet of one half is never matched by a rule that
+// matches no service of that half.
+constexpr size_t kRulesPerWalk = 512;
+
+class ServiceCutWalk {
+ public:
+  ServiceCutWalk(const Chain& chain, AtomUse atoms, AddrAtoms* shared)
+      : chain_(chain), atoms_(atoms), shared_(shared) {
+    for (const PolicyRule& r : chain.rules) services_.push_back(r.match.Services());
+  }
+
+  // TCP, UDP and the other protocols apart first: halving the service space as it is numbered
+  // would keep TCP and UDP together.
+  void Start(const std::vector<size_t>& rules, const PacketSet& packets) {
+    ServiceSet tcp = Proto(kProtoTcp), udp = Proto(kProtoUdp);
+    for (const ServiceSet& part : {tcp, udp, AllServices().Subtract(tcp.Union(udp))}) {
+      Walk(Meeting(rules, part), part, OfServices(packets, part));
+    }
+  }
+
+  void Walk(std::vector<size_t> rules, const ServiceSet& part, PacketSet packets) {
+    if (packets.empty()) return;
+    if (rules.size() > kRulesPerWalk && part.front() < part.back()) {
+      uint32_t mid = part.front() + (part.back() - part.front()) / 2;
+      ServiceSet low = part.Intersect(ServiceSet(part.front(), mid));
+      ServiceSet high = part.Intersect(ServiceSet(mid + 1, part.back()));
+      std::vector<size_t> low_rules = Meeting(rules, low), high_rules = Meeting(rules, high);
+      if (7 * std::max(low_rules.size(), high_rules.size()) <= 6 * rules.size()) {
+        Walk(std::move(low_rules), low, OfServices(packets, low));
+        Walk(std::move(high_rules), high, OfServices(packets, high));
+        return;
+      }
+    }
+    FirstMatchWalk walk(chain_, std::move(rules), packets, atoms_, shared_);
+    for (int i = walk.rule(); i >= 0; i = walk.rule()) {
+      PacketSet matched = walk.Take();
+      if (!matched.empty()) taken_[i].UnionDisjoint(matched);
+    }
+    PacketSet rest = walk.TakeRest();
+    if (!rest.empty()) taken_[-1].UnionDisjoint(rest);
+  }
+
+  // In rule order, default last, as one walk gives them.
+  std::vector<Decision> Decisions() {
+    std::vector<Decision> out;
+    for (auto& [i, packets] : taken_) {
+      if (i >= 0) out.push_back({std::move(packets), chain_.rules[i].action, i});
+    }
+    if (taken_.count(-1)) out.push_back({std::move(taken_[-1]), chain_.default_action, -1});
+    return out;
+  }
+
+ private:
+  std::vector<size_t> Meeting(const std::vector<size_t>& rules, const ServiceSet& part) const {
+    std::vector<size_t> out;
+    for (size_t i : rules) {
+      if (services_[i].Intersects(part)) out.push_back(i);
+    }
+    return out;
+  }
+
+  // Services are not address atoms: cutting them cube by cube holds in either terms.
+  static PacketSet OfServices(const PacketSet& p, const ServiceSet& part) {
+    PacketSet out;
+    for (const Cube& c : p.cubes()) {
+      ServiceSet svc = c.svc.Intersect(part);
+      if (!svc.empty()) out.UnionDisjoint(PacketSet(Cube{c.src, c.dst, std::move(svc)}));
+    }
+    return out;
+  }
+
+  const Chain& chain_;
+  AtomUse atoms_;
+  AddrAtoms* shared_;
+  std::vector<ServiceSet> services_;  // of each rule's match
+  std::map<int, PacketSet> taken_;    // by rule index, -1 for the default
+};
+
+}  // namespace
+
 std::vector<Decision> Evaluate(const Chain& chain, const std::string& iif, const std::string& oif,
                                StateMatch state, const PacketSet& packets, AtomUse atoms,
                                AddrAtoms* shared) {
+  std::vector<size_t> applying;
+  for (size_t i = 0; i < chain.rules.size(); ++i) {
+    if (RuleApplies(chain.rules[i], iif, oif, state)) applying.push_back(i);
+  }
+  if (applying.size() > kRulesPerWalk) {
+    ServiceCutWalk walk(chain, atoms, shared);
+    walk.Start(applying, packets);
+    return walk.Decisions();
+  }
   std::vector<Decision> decisions;
-  FirstMatchWalk walk(chain, iif, oif, state, packets, atoms, shared);
+  FirstMatchWalk walk(chain, std::move(applying), packets, atoms, shared);
   for (int i = walk.rule(); i >= 0; i = walk.rule()) {
     PacketSet matched = walk.Take();
     if (!matched.empty()) decisions.push_back({std::move(matched), chain.rules[i].action, i});

@@ -7,8 +7,10 @@
 
 #include <random>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "engine/first_match.h"
 #include "engine/tiny_universe.h"
 
 namespace bulkhead {
@@ -176,6 +178,49 @@ TEST(PolicyTest, EvaluateAgreesWithPerPacketWalk) {
       }
       ASSERT_EQ(holder != -2, u.CountCubesHolding(input, i) > 0) << "round " << round << " " << i;
     }
+  }
+}
+
+// A chain long enough to be walked in parts by service gives what one walk through all of it
+// gives, decision by decision: narrow rules on TCP and UDP ports, a few wide ones among them.
+TEST(PolicyTest, LongChainWalkedByServiceAgreesWithOneWalk) {
+  std::mt19937 rng(7);
+  auto prefix = [&rng]() {
+    return AddrsOf(*Prefix::Parse(fmt::format("10.0.{}.0/{}", rng() % 256, 24 + rng() % 5)));
+  };
+  Chain chain;
+  chain.default_action = Action::kDrop;
+  for (int i = 0; i < 800; ++i) {
+    ServiceSet svc;
+    if (rng() % 50 == 0) {
+      svc = AllServices();
+    } else {
+      auto first = static_cast<uint16_t>(rng() % 65000);
+      svc = Ports(rng() % 2 ? kProtoTcp : kProtoUdp, first,
+                  static_cast<uint16_t>(first + rng() % 500));
+    }
+    AddrSet src = rng() % 3 ? AllAddrs(Family::kV4) : prefix();
+    chain.rules.push_back(Rule(PacketSet::Of(src, prefix(), svc),
+                               rng() % 2 ? Action::kAccept : Action::kDrop, i + 1));
+  }
+  PacketSet input = PacketSet::Of(AllAddrs(Family::kV4), AllAddrs(Family::kV4), AllServices());
+
+  std::vector<Decision> cut = Evaluate(chain, "", "", StateMatch::kNew, input);
+  std::vector<size_t> all(chain.rules.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  FirstMatchWalk walk(chain, all, input);
+  std::vector<Decision> whole;
+  for (int i = walk.rule(); i >= 0; i = walk.rule()) {
+    PacketSet matched = walk.Take();
+    if (!matched.empty()) whole.push_back({std::move(matched), chain.rules[i].action, i});
+  }
+  whole.push_back({walk.TakeRest(), chain.default_action, -1});
+
+  ASSERT_EQ(cut.size(), whole.size());
+  for (size_t k = 0; k < cut.size(); ++k) {
+    ASSERT_EQ(cut[k].rule, whole[k].rule) << k;
+    EXPECT_EQ(cut[k].action, whole[k].action) << k;
+    EXPECT_TRUE(cut[k].packets.Equals(whole[k].packets)) << "rule " << cut[k].rule;
   }
 }
 
