@@ -112,14 +112,20 @@ TEST_F(AuditCliTest, BadInputExitsTwoAndSaysWhere) {
 
   r = Bulkhead("audit --pfsense " + (dir_ / "missing.xml").string());
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.err, HasSubstr("missing.xml: error: cannot read the file"));
+  EXPECT_THAT(r.err,
+              HasSubstr("missing.xml: error: cannot read the file (no such file or folder)"));
 
+  r = Bulkhead("audit --pfsense " + dir_.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(dir_.string() + ": error: cannot read the file (is a folder)"));
+
+  // Cut right after a </range>: what is left open is the range's parents, not the range.
   std::string cut = Slurp(Pfsense("netbed__1.xml")).substr(0, 3000);
   Spit(dir_ / "cut.xml", cut);
   r = Bulkhead("audit --pfsense " + (dir_ / "cut.xml").string());
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.err, HasSubstr("cut.xml:116:12: error: malformed XML"));
-  EXPECT_THAT(r.err, HasSubstr("in 'pfsense/"));
+  EXPECT_THAT(r.err, HasSubstr("cut.xml:116:12: error: the file ends before 'pfsense/dhcpd/lan' "
+                               "is closed"));
   EXPECT_EQ(r.out, "");
 
   r = Bulkhead("audit --vbox " + (SourceDir() / "README.md").string());
@@ -136,6 +142,54 @@ TEST_F(AuditCliTest, BadInputExitsTwoAndSaysWhere) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("bad.toml:2:8: error: unknown zone 'nowhere'"));
   EXPECT_THAT(r.err, HasSubstr("       ^"));
+}
+
+TEST_F(AuditCliTest, FirewallVmMustBeOneOfTheMachines) {
+  std::string vbox =
+      " --vbox " + (Corpus() / "vbox" / "debian__1.19-windows__bridged_snapshot.vbox").string() +
+      " --vbox " + (Corpus() / "vbox" / "kali__1.16-windows__natnetwork.vbox").string();
+  Result r = Bulkhead("audit --pfsense " + Pfsense("netbed__1.xml") + " --firewall-vm nonexistent");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "bulkhead: error: --firewall-vm needs --vbox (the machines to find 'nonexistent' "
+            "among)\n");
+  EXPECT_EQ(r.out, "");
+
+  r = Bulkhead("audit --pfsense " + Pfsense("netbed__1.xml") + vbox + " --firewall-vm nonexistent");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--firewall-vm: error: no machine named 'nonexistent' (the "
+                               "machines: 'Debian', 'Kali')"));
+  EXPECT_EQ(r.out, "");
+
+  // Errors of the inputs come with it, all at once.
+  Spit(dir_ / "cut.xml", Slurp(Pfsense("netbed__1.xml")).substr(0, 3000));
+  r = Bulkhead("audit --pfsense " + (dir_ / "cut.xml").string() + vbox + " --firewall-vm fw");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cut.xml:116:12: error: the file ends"));
+  EXPECT_THAT(r.err, HasSubstr("--firewall-vm: error: no machine named 'fw'"));
+
+  std::string empty =
+      (Corpus() / "vbox" / "global__1.12-windows-innotek-ns__empty-registry.VirtualBox.xml")
+          .string();
+  r = Bulkhead("audit --vbox " + empty + " --firewall-vm fw");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--firewall-vm: error: no machine named 'fw' (the --vbox inputs "
+                               "hold no machine)"));
+
+  // A machine's name in any case is that machine.
+  r = Bulkhead("audit --fail-on critical --pfsense " + Pfsense("netbed__1.xml") + vbox +
+               " --firewall-vm kali");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("firewall VM 'Kali'"));
+}
+
+TEST_F(AuditCliTest, AFolderWithoutAnyVirtualBoxFileIsAnError) {
+  fs::create_directories(dir_ / "empty");
+  Result r = Bulkhead("audit --pfsense " + Pfsense("netbed__1.xml") + " --vbox " +
+                      (dir_ / "empty").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("empty: error: the folder holds no readable VirtualBox file"));
+  EXPECT_EQ(r.out, "");
 }
 
 }  // namespace

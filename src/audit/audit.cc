@@ -98,6 +98,21 @@ void PlaceVms(AuditResult& r) {
   }
 }
 
+// A name given for the firewall VM must be one of the machines: taken as a hint, a typo would
+// silently let another machine, or none, be the firewall VM.
+bool FirewallVmExists(const std::string& named, const VBoxInventory& inv, Diagnostics& diags) {
+  if (named.empty() || inv.FindMachine(named)) return true;
+  std::vector<std::string> names;
+  for (const VBoxMachine& m : inv.machines) {
+    std::string name = fmt::format("'{}'", m.name);
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  std::string why = names.empty() ? "the --vbox inputs hold no machine"
+                                  : fmt::format("the machines: {}", fmt::join(names, ", "));
+  diags.Error("--firewall-vm", {}, fmt::format("no machine named '{}' ({})", named, why));
+  return false;
+}
+
 void KeepNotModelled(const Diagnostics& diags, AuditResult& r) {
   for (const Diagnostic& d : diags.list()) {
     if (d.severity != Severity::kError && d.message.find("not modelled") != std::string::npos) {
@@ -121,8 +136,11 @@ bool Audit(const AuditOptions& opts, const Date& today, AuditResult& r, Diagnost
     ok = ReadPfsenseFirewall(opts.pfsense, r.firewall, diags, Unmodelled::kUnknown) && ok;
     r.has_firewall = true;
   }
-  for (const std::string& path : opts.vbox) ok = ReadVBox(path, r.vbox, diags) && ok;
-  if (!ok) return false;
+  bool vbox_ok = true;
+  for (const std::string& path : opts.vbox) vbox_ok = ReadVBox(path, r.vbox, diags) && vbox_ok;
+  // Only with every machine read is a name known to be missing.
+  if (vbox_ok) vbox_ok = FirewallVmExists(opts.firewall_vm, r.vbox, diags);
+  if (!ok || !vbox_ok) return false;
   if (r.has_firewall && r.firewall.interfaces.empty()) {
     diags.Warning(opts.pfsense, {}, "the configuration has no enabled interface: nothing to judge");
   }

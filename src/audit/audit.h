@@ -23,7 +23,7 @@ struct AuditOptions {
   std::string pfsense;            // a config.xml; "" to audit VirtualBox alone
   std::vector<std::string> vbox;  // machine files, VirtualBox.xml, showvminfo output, folders
   std::string expect;             // a bulkhead file to compare with; "" for none
-  std::string firewall_vm;        // the firewall VM's name; "" to find it
+  std::string firewall_vm;        // the firewall VM's name, one of the machines; "" to find it
   // Whether the matrix is built in address atoms; by default when some address set is large.
   // The report is the same either way; tests force each.
   AtomUse atoms = AtomUse::kAuto;
@@ -52,7 +52,8 @@ struct AuditResult {
 };
 
 // Reads everything and judges it. Returns false (with errors in `diags`) when an input cannot
-// be read at all; unknown elements and unmodelled constructs are notes, not errors.
+// be read at all or `firewall_vm` names none of the machines read; unknown elements and
+// unmodelled constructs are notes, not errors.
 [[nodiscard]] bool Audit(const AuditOptions& opts, const Date& today, AuditResult& result,
                          Diagnostics& diags);
 

@@ -281,6 +281,23 @@ ExitCode LabProbeReport(const Spec& spec, const Plan& plan, const LabLayout& lay
   return result.differences.empty() ? ExitCode::kOk : ExitCode::kFindings;
 }
 
+// Every error of audit's options at once, before any file is read.
+std::vector<std::string> AuditOptionErrors(const AuditCommandOptions& audit) {
+  std::vector<std::string> out;
+  if (!RiskByName(audit.fail_on)) {
+    out.push_back(fmt::format("--fail-on '{}' is not a risk (info, low, medium, high, critical)",
+                              audit.fail_on));
+  }
+  if (audit.pfsense.empty() && audit.vbox.empty()) {
+    out.push_back("nothing to audit (give --pfsense, --vbox or both)");
+  }
+  if (!audit.firewall_vm.empty() && audit.vbox.empty()) {
+    out.push_back(fmt::format("--firewall-vm needs --vbox (the machines to find '{}' among)",
+                              audit.firewall_vm));
+  }
+  return out;
+}
+
 }  // namespace
 
 ExitCode RunLab(const std::string& action, const std::string& file, const std::string& name,
@@ -310,18 +327,12 @@ ExitCode RunLab(const std::string& action, const std::string& file, const std::s
 }
 
 ExitCode RunAudit(const AuditCommandOptions& audit, const CommonOptions& opts) {
-  std::optional<Risk> fail_on = RiskByName(audit.fail_on);
-  if (!fail_on) {
-    std::fprintf(stderr,
-                 "bulkhead: error: --fail-on '%s' is not a risk (info, low, medium, high, "
-                 "critical)\n",
-                 audit.fail_on.c_str());
-    return ExitCode::kBadInput;
+  std::vector<std::string> option_errors = AuditOptionErrors(audit);
+  for (const std::string& e : option_errors) {
+    std::fprintf(stderr, "bulkhead: error: %s\n", e.c_str());
   }
-  if (audit.pfsense.empty() && audit.vbox.empty()) {
-    std::fprintf(stderr, "bulkhead: error: nothing to audit (give --pfsense, --vbox or both)\n");
-    return ExitCode::kBadInput;
-  }
+  if (!option_errors.empty()) return ExitCode::kBadInput;
+  Risk fail_on = *RiskByName(audit.fail_on);
   AuditOptions in{audit.pfsense, audit.vbox, audit.expect, audit.firewall_vm};
   AuditResult result;
   Diagnostics diags;
@@ -342,7 +353,7 @@ ExitCode RunAudit(const AuditCommandOptions& audit, const CommonOptions& opts) {
     return ExitCode::kBadInput;
   }
   Print(opts.json ? JsonText(AuditJson(result, in)) : FormatAudit(result, in));
-  return FailsAt(result, *fail_on) ? ExitCode::kFindings : ExitCode::kOk;
+  return FailsAt(result, fail_on) ? ExitCode::kFindings : ExitCode::kOk;
 }
 
 std::optional<Date> ParseDate(const std::string& text) {

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <set>
 #include <string_view>
 
@@ -117,6 +120,27 @@ std::optional<uint8_t> ProtocolNumber(const std::string& name) {
 
 const char* FamilyLabel(Family f) { return f == Family::kV4 ? "IPv4" : "IPv6"; }
 
+// What pfSense writes in <ipaddr> and <ipaddrv6> for each IPv4 and IPv6 configuration type that
+// gets its address at run time (interfaces.php); OPNsense adds "idassoc6".
+constexpr std::string_view kRunTimeV4[] = {"dhcp", "ppp", "pppoe", "pptp", "l2tp"};
+constexpr std::string_view kRunTimeV6[] = {"dhcp6", "slaac", "6rd", "6to4", "track6", "idassoc6"};
+
+bool IsRunTimeAddress(std::string_view text, Family f) {
+  auto matches = [&](const auto& types) {
+    return std::find(std::begin(types), std::end(types), text) != std::end(types);
+  };
+  return f == Family::kV4 ? matches(kRunTimeV4) : matches(kRunTimeV6);
+}
+
+// "dhcp, ppp, pppoe, pptp or l2tp"
+std::string RunTimeAddressTypes(Family f) {
+  auto list = [](const auto& types) {
+    std::vector<std::string_view> v(std::begin(types), std::end(types));
+    return fmt::format("{} or {}", fmt::join(v.begin(), v.end() - 1, ", "), v.back());
+  };
+  return f == Family::kV4 ? list(kRunTimeV4) : list(kRunTimeV6);
+}
+
 bool HasErrorsSince(const Diagnostics& diags, size_t first) {
   const auto& list = diags.list();
   return std::any_of(list.begin() + first, list.end(),
@@ -206,7 +230,7 @@ void Reader::Unknown(const std::string& path, const std::string& message, RuleNo
 void Reader::Skip(const std::string& path, const std::string& why, RuleNotes& notes) {
   if (!notes.skipped_why.empty()) return;
   notes.Skip(why);
-  Warning(path, why + ": pfSense skips the rule");
+  Warning(path, fmt::format("{}: {} skips the rule", why, product()));
 }
 
 const Iface* Reader::FindIface(const std::string& key) const {
@@ -230,11 +254,29 @@ void Reader::ReadInterfaces(Node root) {
 // tunnel device.
 bool Reader::IsOutside(Node n, Node, const std::string& device) const {
   if (!Text(n.child("gateway")).empty() || !Text(n.child("gatewayv6")).empty()) return true;
-  std::string v4 = Text(n.child("ipaddr"));
-  for (const char* dynamic : {"dhcp", "pppoe", "pptp", "l2tp", "ppp"}) {
-    if (v4 == dynamic) return true;
-  }
+  if (IsRunTimeAddress(Text(n.child("ipaddr")), Family::kV4)) return true;
   return device.rfind("ovpn", 0) == 0 || device.rfind("ipsec", 0) == 0;
+}
+
+// One family's <ipaddr> or <ipaddrv6>: a static address and its prefix length, a type of
+// address given at run time (true), or none. Anything else is an error rather than a run-time
+// address: a mistyped address would otherwise turn into one the firewall never has.
+bool Reader::ReadIfaceAddress(Node n, const std::string& path, Family f, Iface& i) {
+  std::string element = f == Family::kV4 ? "ipaddr" : "ipaddrv6";
+  std::string subnet = f == Family::kV4 ? "subnet" : "subnetv6";
+  std::string text = Text(n.child(element.c_str()));
+  if (text.empty() || text == "none") return false;
+  if (auto a = IpAddress::Parse(text); a && a->family == f) {
+    auto len = ParseDecimal(Text(n.child(subnet.c_str())), AddressBits(f));
+    if (!len) Error(path + "/" + subnet, fmt::format("invalid prefix length for '{}'", i.key));
+    i.addresses.push_back({*a, len.value_or(AddressBits(f))});
+    return false;
+  }
+  if (IsRunTimeAddress(text, f)) return true;
+  Error(path + "/" + element,
+        fmt::format("invalid {} address '{}' for '{}' (expected an address, none, {})",
+                    FamilyLabel(f), text, i.key, RunTimeAddressTypes(f)));
+  return false;
 }
 
 void Reader::ReadInterface(Node n, const std::string& path, Node root) {
@@ -243,22 +285,8 @@ void Reader::ReadInterface(Node n, const std::string& path, Node root) {
   i.descr = Text(n.child("descr"));
   i.device = Text(n.child("if"));
   i.outside = IsOutside(n, root, i.device);
-  std::string v4 = Text(n.child("ipaddr"));
-  std::string v6 = Text(n.child("ipaddrv6"));
-  if (auto a = IpAddress::Parse(v4); a && a->family == Family::kV4) {
-    auto len = ParseDecimal(Text(n.child("subnet")), 32);
-    if (!len) Error(path + "/subnet", fmt::format("invalid prefix length for '{}'", i.key));
-    i.addresses.push_back({*a, len.value_or(32)});
-  } else {
-    i.dynamic_v4 = !v4.empty() && v4 != "none";
-  }
-  if (auto a = IpAddress::Parse(v6); a && a->family == Family::kV6) {
-    auto len = ParseDecimal(Text(n.child("subnetv6")), 128);
-    if (!len) Error(path + "/subnetv6", fmt::format("invalid prefix length for '{}'", i.key));
-    i.addresses.push_back({*a, len.value_or(128)});
-  } else {
-    i.dynamic_v6 = !v6.empty() && v6 != "none";
-  }
+  i.dynamic_v4 = ReadIfaceAddress(n, path, Family::kV4, i);
+  i.dynamic_v6 = ReadIfaceAddress(n, path, Family::kV6, i);
   i.own_addresses = i.addresses.size();
   // An address only known at run time is still one address: a symbolic point of its own.
   if (i.dynamic_v4 || i.dynamic_v6) {
@@ -275,15 +303,25 @@ void Reader::ReadVirtualIps(Node root) {
   for (Node vip : root.child("virtualip").children("vip")) {
     std::string path = fmt::format("virtualip/vip[{}]", ++index);
     std::string key = Text(vip.child("interface"));
-    auto a = IpAddress::Parse(Text(vip.child("subnet")));
-    int bits = a && a->family == Family::kV4 ? 32 : 128;
-    auto len = ParseDecimal(Text(vip.child("subnet_bits")), bits);
+    std::string text = Text(vip.child("subnet"));
+    auto a = IpAddress::Parse(text);
     auto it =
         std::find_if(ifaces_.begin(), ifaces_.end(), [&](const Iface& i) { return i.key == key; });
     if (it == ifaces_.end()) continue;
-    if (!a || !len) {
+    if (text.empty()) {
       RuleNotes ignored;
       Unknown(path, "virtual IP without a literal address is not modelled", ignored);
+      continue;
+    }
+    if (!a) {
+      Error(path + "/subnet",
+            fmt::format("invalid address '{}' of a virtual IP of '{}'", text, key));
+      continue;
+    }
+    auto len = ParseDecimal(Text(vip.child("subnet_bits")), AddressBits(a->family));
+    if (!len) {
+      Error(path + "/subnet_bits",
+            fmt::format("invalid prefix length of a virtual IP of '{}'", key));
       continue;
     }
     it->addresses.push_back({*a, *len});
@@ -422,8 +460,9 @@ Addrs Reader::NetworkToken(const std::string& token, const std::string& path,
     }
   }
   if (!has_address && notes.never_why.empty() && families.size() == 1) {
-    notes.never_why = fmt::format("'{}' has no {} address, so pfSense leaves the rule out",
-                                  token, FamilyLabel(families.front()));
+    notes.never_why =
+        fmt::format("'{}' has no {} address, so {} leaves the rule out", token,
+                    FamilyLabel(families.front()), product());
   }
   return out;
 }
@@ -719,13 +758,14 @@ bool Reader::Read(const std::string& text) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_string(text.c_str());
   if (!parsed) {
-    MalformedXml(file_, text, doc, parsed, diags_);
+    MalformedXml(file_, text, parsed, diags_);
     return false;
   }
   Node root = doc.child("pfsense");
   if (!root) root = doc.child("opnsense");
   if (!root) {
-    Error(doc.document_element().name(), "not a pfSense configuration (no 'pfsense' root)");
+    Error(doc.document_element().name(),
+          "not a pfSense or OPNsense configuration (no 'pfsense' or 'opnsense' root)");
     return false;
   }
   opnsense_ = std::string(root.name()) == "opnsense";
@@ -758,6 +798,22 @@ std::string PfsenseIcmpTypeName(int type) {
   return std::to_string(type);
 }
 
+namespace {
+
+// Why `path` cannot be read, in the VirtualBox reader's words; `error` is the errno of the
+// failed read, for what the file's status does not tell.
+std::string WhyUnreadable(const std::string& path, int error) {
+  std::error_code ec;
+  std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(st)) return "no such file or folder";
+  if (std::filesystem::is_directory(st)) return "is a folder";
+  std::string text = std::strerror(error);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+}  // namespace
+
 const FirewallInterface* FirewallView::FindInterface(std::string_view name) const {
   for (const FirewallInterface& i : interfaces) {
     if (i.name == name) return &i;
@@ -769,7 +825,9 @@ bool ReadPfsenseFirewall(const std::string& config_xml, FirewallView& fw, Diagno
                          Unmodelled unmodelled) {
   std::string text;
   if (!ReadWholeFile(config_xml, text)) {
-    diags.Error(config_xml, {}, "cannot read the file");
+    int error = errno;
+    diags.Error(config_xml, {},
+                fmt::format("cannot read the file ({})", WhyUnreadable(config_xml, error)));
     return false;
   }
   return pfsense::Reader(config_xml, fw, diags, unmodelled).Read(text);

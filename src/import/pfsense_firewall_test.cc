@@ -2,6 +2,7 @@
 // Tests of the pfSense reader: small hand-written configs, one per construct, judged by
 // evaluating packets against the chains it builds; and every config of the shared corpus read
 // without anything but "not modelled" errors.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -459,11 +460,76 @@ TEST(PfsenseReader, CarpPassesEverywhereOnceThereIsAVirtualIp) {
       <subnet>192.168.56.4</subnet><subnet_bits>24</subnet_bits></vip></virtualip>)"));
   ASSERT_TRUE(r.ok) << r.diags.Format();
   EXPECT_EQ(Judge(r.fw.policy.forward, "wan", "8.8.8.8", "10.137.1.10", carp).why,
-            "pfSense passes CARP");
+            "pfSense passes CARP (IP protocol 112, vrrp)");
   EXPECT_EQ(Judge(r.fw.policy.input, "lan", "192.168.56.3", "192.168.56.4", carp).why,
-            "pfSense passes CARP");
+            "pfSense passes CARP (IP protocol 112, vrrp)");
   EXPECT_EQ(Judge(r.fw.policy.input, "lan", "192.168.56.2", "224.0.0.18", carp).why,
-            "pfSense blocks CARP from the firewall itself");
+            "pfSense blocks CARP (IP protocol 112, vrrp) from the firewall itself");
+}
+
+// Where a rule of the firewall's own, found by its text, comes from: "(none)" without one.
+std::string PathOf(const Chain& chain, const std::string& text) {
+  for (const PolicyRule& r : chain.rules) {
+    if (r.origin.text == text) return r.origin.path;
+  }
+  return "(none)";
+}
+
+std::string AsOpnsense(std::string text) {
+  text.replace(text.find("<pfsense>"), 9, "<opnsense>");
+  text.replace(text.find("</pfsense>"), 10, "</opnsense>");
+  for (size_t at; (at = text.find("<enable/>")) != std::string::npos;) {
+    text.replace(at, 9, "<enable>1</enable>");
+  }
+  return text;
+}
+
+// pfSense passes CARP once there is a virtual IP of any mode or HA sync (filter.inc's
+// filter_process_carp_rules), OPNsense always: each rule says which product wrote it and
+// points at what makes it be there, never at a <virtualip> the file does not have.
+TEST(PfsenseReader, CarpRulesNameTheProductAndWhatMakesThemBeThere) {
+  const std::string pass = "pfSense passes CARP (IP protocol 112, vrrp)";
+  Read sync = ReadConfig(Config("<hasync><pfsyncenabled>on</pfsyncenabled></hasync>"));
+  ASSERT_TRUE(sync.ok) << sync.diags.Format();
+  EXPECT_EQ(PathOf(sync.fw.policy.forward, pass), "hasync");
+
+  Read alias = ReadConfig(Config(R"(<virtualip><vip><mode>ipalias</mode><interface>lan</interface>
+      <subnet>192.168.56.5</subnet><subnet_bits>32</subnet_bits></vip></virtualip>)"));
+  ASSERT_TRUE(alias.ok) << alias.diags.Format();
+  EXPECT_EQ(PathOf(alias.fw.policy.forward, pass), "virtualip");
+
+  Read plain = ReadConfig(Config(""));
+  EXPECT_EQ(PathOf(plain.fw.policy.forward, pass), "(none)");
+
+  Read opn = ReadConfig(AsOpnsense(Config("")));
+  ASSERT_TRUE(opn.ok) << opn.diags.Format();
+  EXPECT_EQ(Judge(opn.fw.policy.forward, "wan", "8.8.8.8", "10.137.1.10", Proto(112)).why,
+            "OPNsense passes CARP (IP protocol 112, vrrp)");
+  EXPECT_EQ(PathOf(opn.fw.policy.forward, "OPNsense passes CARP (IP protocol 112, vrrp)"),
+            "filter");
+  EXPECT_EQ(PathOf(opn.fw.policy.forward,
+                   "OPNsense blocks CARP (IP protocol 112, vrrp) from the firewall itself"),
+            "filter");
+}
+
+TEST(PfsenseReader, MessagesAndTheFirewallsOwnRulesNameTheProductOfTheFile) {
+  const std::string on_opt3 =
+      "<filter>" +
+      Rule("<type>pass</type><interface>opt3</interface><source><any/></source>"
+           "<destination><any/></destination>") +
+      "</filter>";
+  Read pf = ReadConfig(Config(on_opt3));
+  ASSERT_EQ(pf.diags.list().size(), 1u) << pf.diags.Format();
+  EXPECT_EQ(pf.diags.list()[0].message,
+            "interface 'opt3' is disabled or missing: pfSense skips the rule");
+  EXPECT_EQ(pf.fw.policy.forward.default_origin.text, "pfSense default deny");
+
+  Read opn = ReadConfig(AsOpnsense(Config(on_opt3)));
+  ASSERT_EQ(opn.diags.list().size(), 1u) << opn.diags.Format();
+  EXPECT_EQ(opn.diags.list()[0].message,
+            "interface 'opt3' is disabled or missing: OPNsense skips the rule");
+  EXPECT_EQ(opn.fw.policy.forward.default_origin.text, "OPNsense default deny");
+  EXPECT_EQ(opn.fw.policy.output.default_origin.text, "OPNsense lets out anything");
 }
 
 TEST(PfsenseReader, InterfaceAddressTokensFollowPfsense) {
@@ -568,6 +634,105 @@ TEST(PfsenseReader, OpnsenseFlagsHaveValuesAndInterfaceRulesMayFilterOutbound) {
   EXPECT_EQ(out.rules[d[0].rule].origin.text, "no smtp out");
 }
 
+// A config whose only interface is 'lan', with `addresses` in it.
+std::string LanConfig(const std::string& addresses, const std::string& more = "") {
+  return "<?xml version=\"1.0\"?>\n<pfsense><interfaces><lan><enable/><if>vtnet1</if>" + addresses +
+         "</lan></interfaces>" + more + "</pfsense>\n";
+}
+
+std::string Errors(const Diagnostics& diags) {
+  std::string out;
+  for (const Diagnostic& d : diags.list()) {
+    if (d.severity == Severity::kError) out += d.path + ": " + d.message + "\n";
+  }
+  return out;
+}
+
+TEST(PfsenseReader, RunTimeAddressTypesAreDynamicAddresses) {
+  for (const char* type : {"dhcp", "ppp", "pppoe", "pptp", "l2tp"}) {
+    Read r = ReadConfig(LanConfig(fmt::format("<ipaddr>{}</ipaddr>", type)));
+    ASSERT_TRUE(r.ok) << type << "\n" << r.diags.Format();
+    EXPECT_FALSE(r.fw.interfaces[0].dynamic.empty()) << type;
+  }
+  for (const char* type : {"dhcp6", "slaac", "6rd", "6to4", "track6", "idassoc6"}) {
+    Read r = ReadConfig(LanConfig(fmt::format("<ipaddrv6>{}</ipaddrv6>", type)));
+    ASSERT_TRUE(r.ok) << type << "\n" << r.diags.Format();
+    EXPECT_FALSE(r.fw.interfaces[0].dynamic.empty()) << type;
+  }
+  Read none = ReadConfig(LanConfig("<ipaddr>none</ipaddr><ipaddrv6></ipaddrv6>"));
+  ASSERT_TRUE(none.ok) << none.diags.Format();
+  EXPECT_TRUE(none.fw.interfaces[0].dynamic.empty());
+  EXPECT_TRUE(none.fw.interfaces[0].addresses.empty());
+}
+
+TEST(PfsenseReader, InvalidInterfaceAddressesAreErrorsNamingTheElement) {
+  const std::string v4 = "(expected an address, none, dhcp, ppp, pppoe, pptp or l2tp)";
+  const std::string v6 = "(expected an address, none, dhcp6, slaac, 6rd, 6to4, track6 or idassoc6)";
+  struct Case {
+    std::string addresses;
+    std::string error;
+  } cases[] = {
+      {"<ipaddr>192.168.1.256</ipaddr><subnet>24</subnet>",
+       "interfaces/lan/ipaddr: invalid IPv4 address '192.168.1.256' for 'lan' " + v4},
+      {"<ipaddr>1.2.3</ipaddr><subnet>24</subnet>",
+       "interfaces/lan/ipaddr: invalid IPv4 address '1.2.3' for 'lan' " + v4},
+      {"<ipaddr>2001:db8::1</ipaddr>",
+       "interfaces/lan/ipaddr: invalid IPv4 address '2001:db8::1' for 'lan' " + v4},
+      {"<ipaddr>dhcp6</ipaddr>",
+       "interfaces/lan/ipaddr: invalid IPv4 address 'dhcp6' for 'lan' " + v4},
+      {"<ipaddrv6>2001:db8::zz</ipaddrv6><subnetv6>64</subnetv6>",
+       "interfaces/lan/ipaddrv6: invalid IPv6 address '2001:db8::zz' for 'lan' " + v6},
+      {"<ipaddrv6>10.0.0.1</ipaddrv6>",
+       "interfaces/lan/ipaddrv6: invalid IPv6 address '10.0.0.1' for 'lan' " + v6},
+      {"<ipaddr>10.0.0.1</ipaddr><subnet>33</subnet>",
+       "interfaces/lan/subnet: invalid prefix length for 'lan'"},
+  };
+  for (const Case& c : cases) {
+    Read r = ReadConfig(LanConfig(c.addresses));
+    EXPECT_FALSE(r.ok) << c.addresses;
+    EXPECT_EQ(Errors(r.diags), c.error + "\n") << c.addresses;
+  }
+
+  // Every one at once, in both families.
+  Read both = ReadConfig(LanConfig("<ipaddr>1.2.3</ipaddr><ipaddrv6>2001:db8::zz</ipaddrv6>"));
+  EXPECT_EQ(Errors(both.diags),
+            "interfaces/lan/ipaddr: invalid IPv4 address '1.2.3' for 'lan' " + v4 + "\n" +
+                "interfaces/lan/ipaddrv6: invalid IPv6 address '2001:db8::zz' for 'lan' " + v6 +
+                "\n");
+}
+
+TEST(PfsenseReader, InvalidVirtualIpAddressesAreErrors) {
+  Read r = ReadConfig(LanConfig("<ipaddr>10.0.0.1</ipaddr><subnet>24</subnet>",
+                                R"(<virtualip>
+      <vip><mode>ipalias</mode><interface>lan</interface>
+        <subnet>10.0.0.300</subnet><subnet_bits>24</subnet_bits></vip>
+      <vip><mode>ipalias</mode><interface>lan</interface>
+        <subnet>10.0.1.1</subnet><subnet_bits>33</subnet_bits></vip>
+      <vip><mode>ipalias</mode><interface>lan</interface>
+        <subnet>2001:db8::1</subnet><subnet_bits>64</subnet_bits></vip>
+    </virtualip>)"));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(Errors(r.diags),
+            "virtualip/vip[1]/subnet: invalid address '10.0.0.300' of a virtual IP of 'lan'\n"
+            "virtualip/vip[2]/subnet_bits: invalid prefix length of a virtual IP of 'lan'\n");
+  ASSERT_EQ(r.fw.interfaces.size(), 1u);
+  EXPECT_EQ(r.fw.interfaces[0].addresses.size(), 2u);  // its own and the IPv6 virtual IP
+}
+
+TEST(PfsenseReader, AFileThatCannotBeReadSaysWhy) {
+  FirewallView fw;
+  Diagnostics missing;
+  std::string nowhere = testing::TempDir() + "no-such-config.xml";
+  EXPECT_FALSE(ReadPfsenseFirewall(nowhere, fw, missing));
+  ASSERT_EQ(missing.list().size(), 1u);
+  EXPECT_EQ(missing.list()[0].message, "cannot read the file (no such file or folder)");
+
+  Diagnostics folder;
+  EXPECT_FALSE(ReadPfsenseFirewall(testing::TempDir(), fw, folder));
+  ASSERT_EQ(folder.list().size(), 1u);
+  EXPECT_EQ(folder.list()[0].message, "cannot read the file (is a folder)");
+}
+
 TEST(PfsenseReader, MalformedXmlNamesItsPosition) {
   Read r =
       ReadConfig("<?xml version=\"1.0\"?>\n<pfsense>\n  <filter><rule></filter>\n</pfsense>\n");
@@ -578,9 +743,14 @@ TEST(PfsenseReader, MalformedXmlNamesItsPosition) {
   EXPECT_EQ(d.loc.column, 19);  // pugixml stops inside the closing tag
   EXPECT_EQ(d.message, "malformed XML (start-end tags mismatch) in 'pfsense/filter/rule'");
 
+  Read cut = ReadConfig("<?xml version=\"1.0\"?>\n<pfsense>\n  <filter><rule></rule>\n");
+  ASSERT_EQ(cut.diags.list().size(), 1u);
+  EXPECT_EQ(cut.diags.list()[0].message, "the file ends before 'pfsense/filter' is closed");
+
   Read other = ReadConfig("<opnsens/>");
   ASSERT_EQ(other.diags.list().size(), 1u);
-  EXPECT_EQ(other.diags.list()[0].message, "not a pfSense configuration (no 'pfsense' root)");
+  EXPECT_EQ(other.diags.list()[0].message,
+            "not a pfSense or OPNsense configuration (no 'pfsense' or 'opnsense' root)");
 }
 
 TEST(PfsenseReader, ReadsEveryCorpusConfig) {

@@ -54,8 +54,8 @@ void Reader::ReadPortForward(Node rule, const std::string& path, bool reflect_by
   if (key.empty()) key = "wan";
   if (!FindIface(key)) {
     Warning(path + "/interface",
-            fmt::format("interface '{}' is disabled or missing: pfSense skips the port forward",
-                        key));
+            fmt::format("interface '{}' is disabled or missing: {} skips the port forward", key,
+                        product()));
     return;
   }
   std::vector<Family> families = RuleFamilies(rule, path, notes);
@@ -77,10 +77,9 @@ void Reader::ReadPortForward(Node rule, const std::string& path, bool reflect_by
                                                              families, notes);
     auto one = SinglePrefix(to.sure);
     if (!one || one->length != AddressBits(one->address.family) || !to.maybe.empty()) {
-      Warning(path + "/target", target.empty()
-                                    ? "no target: pfSense skips the port forward"
-                                    : fmt::format("target '{}' is not one address: pfSense "
-                                                  "skips the port forward", target));
+      std::string why =
+          target.empty() ? "no target" : fmt::format("target '{}' is not one address", target);
+      Warning(path + "/target", fmt::format("{}: {} skips the port forward", why, product()));
       return;
     }
     r.target = *one;

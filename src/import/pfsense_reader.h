@@ -125,6 +125,7 @@ class Reader {
  private:
   void ReadInterfaces(Node root);
   void ReadInterface(Node n, const std::string& path, Node root);
+  bool ReadIfaceAddress(Node n, const std::string& path, Family f, Iface& i);
   void ReadVirtualIps(Node root);
   void ReadGroups(Node root);
   void ReadReservations(Node root);
@@ -187,6 +188,8 @@ class Reader {
   FirewallView& fw_;
   Diagnostics& diags_;
   Unmodelled unmodelled_;
+  // The product that wrote the file, as messages and the firewall's own rules name it.
+  const char* product() const { return opnsense_ ? "OPNsense" : "pfSense"; }
   bool opnsense_ = false;
   std::vector<Iface> ifaces_;  // enabled interfaces only
   std::map<std::string, std::vector<std::string>> groups_;  // interface groups: members

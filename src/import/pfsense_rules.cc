@@ -89,7 +89,8 @@ std::optional<IfaceMatch> Reader::RuleInterfaces(Node rule, const std::string& p
   }
   notes.Skip(fmt::format("interface '{}' is disabled or missing", text));
   Warning(path + "/interface",
-          fmt::format("interface '{}' is disabled or missing: pfSense skips the rule", text));
+          fmt::format("interface '{}' is disabled or missing: {} skips the rule", text,
+                      product()));
   return std::nullopt;
 }
 
@@ -258,9 +259,9 @@ void Reader::AddUnreadRules(Node root) {
 void Reader::AddIpv6Block(Node root) {
   if (root.child("system").child("ipv6allow")) return;
   AddrSet v6 = AllAddrs(Family::kV6);
-  buckets_.automatic.push_back(MakeRule(Action::kDrop, PacketSet::Of(v6, v6, AllServices()),
-                                        Origin("system/ipv6allow",
-                                               "pfSense blocks IPv6 (not allowed)")));
+  buckets_.automatic.push_back(MakeRule(
+      Action::kDrop, PacketSet::Of(v6, v6, AllServices()),
+      Origin("system/ipv6allow", fmt::format("{} blocks IPv6 (not allowed)", product()))));
 }
 
 // The GUI (and SSH when enabled) on the LAN address, unless system/webgui/noantilockout.
@@ -279,8 +280,9 @@ void Reader::AddAntiLockout(Node root) {
   }
   AddrSet own = i->dynamic;
   for (const Prefix& p : i->addresses) own = own.Union(AddrsOf(p.address));
-  PolicyRule r = MakeRule(Action::kAccept, PacketSet::Of(AllAddrsBothFamilies(), own, svc),
-                          Origin("system/webgui", "pfSense anti-lockout rule"));
+  PolicyRule r =
+      MakeRule(Action::kAccept, PacketSet::Of(AllAddrsBothFamilies(), own, svc),
+               Origin("system/webgui", fmt::format("{} anti-lockout rule", product())));
   r.iif.names = {on};
   buckets_.automatic.push_back(std::move(r));
 }
@@ -294,9 +296,9 @@ void Reader::AddDhcpServerRules(Node root) {
     for (const Prefix& p : i->addresses) {
       if (p.address.family == Family::kV4) dst = dst.Union(AddrsOf(p.address));
     }
-    PolicyRule r = MakeRule(Action::kAccept,
-                            PacketSet::Of(AllAddrs(Family::kV4), dst, Ports(kProtoUdp, 67, 67)),
-                            Origin(fmt::format("dhcpd/{}", i->key), "pfSense DHCP server"));
+    PolicyRule r = MakeRule(
+        Action::kAccept, PacketSet::Of(AllAddrs(Family::kV4), dst, Ports(kProtoUdp, 67, 67)),
+        Origin(fmt::format("dhcpd/{}", i->key), fmt::format("{} DHCP server", product())));
     r.iif.names = {i->key};
     buckets_.automatic.push_back(std::move(r));
   }
@@ -315,40 +317,44 @@ void Reader::AddBlockLists(Node root) {
   for (const Iface& i : ifaces_) {
     std::string path = fmt::format("interfaces/{}", i.key);
     Node n = root.child("interfaces").child(i.key.c_str());
-    auto block = [&](const AddrSet& from, const std::string& where, const char* text) {
-      PolicyRule r = MakeRule(Action::kDrop,
-                              PacketSet::Of(from, AllAddrsBothFamilies(), AllServices()),
-                              Origin(where, text));
+    auto block = [&](const AddrSet& from, const std::string& where, const char* what) {
+      PolicyRule r =
+          MakeRule(Action::kDrop, PacketSet::Of(from, AllAddrsBothFamilies(), AllServices()),
+                   Origin(where, fmt::format("{} blocks {}", product(), what)));
       r.iif.names = {i.key};
       buckets_.automatic.push_back(std::move(r));
     };
     if (Flag(n, "blockbogons")) {
-      block(bogons, path + "/blockbogons", "pfSense blocks bogon networks");
+      block(bogons, path + "/blockbogons", "bogon networks");
       if (!noted) Note(path + "/blockbogons", "the bogons table is read as IANA's reserved ranges");
       noted = true;
     }
-    if (Flag(n, "blockpriv")) block(priv, path + "/blockpriv", "pfSense blocks private networks");
+    if (Flag(n, "blockpriv")) block(priv, path + "/blockpriv", "private networks");
   }
 }
 
 // CARP advertisements pass everywhere, both ways and without state, except (usually) inbound
-// from the firewall's own addresses. pfSense writes these rules once there is a virtual IP or
-// HA sync (filter_process_carp_rules); OPNsense always writes the pass
-// (filter_core_rules_system).
+// from the firewall's own addresses. CARP is IP protocol 112, which VRRP uses too and the
+// matrix names vrrp: the rules say both. pfSense writes them once there is a virtual IP (of any
+// mode) or HA sync, and none without (filter_process_carp_rules); OPNsense always writes the
+// pass (filter_core_rules_system), so there no element of the file is where it comes from.
 void Reader::AddCarpRules(Node root) {
   auto filled = [](Node n) { return n && (n.first_child().type() == pugi::node_element); };
   bool vips = false;
   for (Node vip : root.child("virtualip").children("vip")) vips = vips || filled(vip);
   bool carp = vips || filled(root.child("hasync"));
   if (!carp && !opnsense_) return;
+  std::string where = opnsense_ ? "filter" : vips ? "virtualip" : "hasync";
   AddrSet all = AllAddrsBothFamilies();
   if (opnsense_ ? !carp : carp) {  // OPNsense keeps this block only without CARP in use
-    buckets_.automatic.push_back(
-        MakeRule(Action::kDrop, PacketSet::Of(SelfAddrs(), all, Proto(kProtoCarp)),
-                 Origin("virtualip", "pfSense blocks CARP from the firewall itself")));
+    std::string text = fmt::format(
+        "{} blocks CARP (IP protocol 112, vrrp) from the firewall itself", product());
+    buckets_.automatic.push_back(MakeRule(
+        Action::kDrop, PacketSet::Of(SelfAddrs(), all, Proto(kProtoCarp)), Origin(where, text)));
   }
-  PolicyRule pass = MakeRule(Action::kAccept, PacketSet::Of(all, all, Proto(kProtoCarp)),
-                             Origin("virtualip", "pfSense passes CARP"));
+  PolicyRule pass = MakeRule(
+      Action::kAccept, PacketSet::Of(all, all, Proto(kProtoCarp)),
+      Origin(where, fmt::format("{} passes CARP (IP protocol 112, vrrp)", product())));
   buckets_.automatic.push_back(pass);
   buckets_.out_quick[0].push_back(pass);
 }
@@ -361,12 +367,13 @@ void Reader::AddAutomaticRules(Node root) {
     PacketSet m =
         PacketSet::Of(apipa, all, AllServices()).Union(PacketSet::Of(all, apipa, AllServices()));
     buckets_.automatic.push_back(
-        MakeRule(Action::kDrop, m, Origin("system", "pfSense blocks link-local")));
+        MakeRule(Action::kDrop, m,
+                 Origin("system", fmt::format("{} blocks link-local", product()))));
   }
   ServiceSet port0 = Ports(kProtoTcp, 0, 0).Union(Ports(kProtoUdp, 0, 0));
   buckets_.automatic.push_back(
       MakeRule(Action::kDrop, PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(), port0),
-               Origin("filter", "pfSense blocks port 0")));
+               Origin("filter", fmt::format("{} blocks port 0", product()))));
   AddCarpRules(root);
   AddBlockLists(root);
   AddDhcpServerRules(root);
@@ -398,9 +405,10 @@ void Reader::Assemble() {
   Policy& p = fw_.policy;
   p.engine = "pfsense";
   p.output_sees_forwarded = true;
-  PolicyRule state = MakeRule(Action::kAccept, PacketSet::All(), Origin("", "pfSense keeps state"));
+  PolicyRule state = MakeRule(Action::kAccept, PacketSet::All(),
+                              Origin("", fmt::format("{} keeps state", product())));
   state.state = StateMatch::kEstablished;
-  Provenance deny = Origin("filter", "pfSense default deny");
+  Provenance deny = Origin("filter", fmt::format("{} default deny", product()));
   Buckets& b = buckets_;
 
   auto append = [](std::vector<PolicyRule>& to, const std::vector<PolicyRule> (&quick)[3],
@@ -422,7 +430,7 @@ void Reader::Assemble() {
   p.output.rules = {state};
   append(p.output.rules, b.out_quick, b.out_last);
   p.output.default_action = Action::kAccept;
-  p.output.default_origin = Origin("filter", "pfSense lets out anything");
+  p.output.default_origin = Origin("filter", fmt::format("{} lets out anything", product()));
 }
 
 // "Disable all packet filtering" turns pf off, NAT with it: the firewall is a plain router.

@@ -932,6 +932,11 @@ bool IsSettingsName(const fs::path& file) {
   return name.ends_with(".vbox") || name == "virtualbox.xml";
 }
 
+bool HasErrorsSince(const Diagnostics& diags, size_t first) {
+  return std::any_of(diags.list().begin() + static_cast<ptrdiff_t>(first), diags.list().end(),
+                     [](const Diagnostic& d) { return d.severity == Severity::kError; });
+}
+
 std::string ErrnoText(int error) {
   std::string text = std::strerror(error);
   if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
@@ -1006,6 +1011,7 @@ class Reader {
   Diagnostics& diags_;
   std::set<std::string> seen_;  // canonical paths already read
   bool in_registry_ = false;    // reading the machine files a VirtualBox.xml registers
+  int files_read_ = 0;          // files read as VirtualBox files, whatever they hold
 };
 
 void Reader::ReadPath(const std::string& path) {
@@ -1023,6 +1029,7 @@ void Reader::ReadPath(const std::string& path) {
 // Every file under `dir`, in name order; VirtualBox's own backups (x.vbox-prev,
 // VirtualBox.xml-prev) and half-written files (-tmp) are left out.
 void Reader::Walk(const std::string& dir) {
+  size_t first = diags_.list().size();
   std::error_code ec;
   std::vector<fs::path> files;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
@@ -1036,6 +1043,13 @@ void Reader::Walk(const std::string& dir) {
     std::string name = f.filename().string();
     if (name.ends_with("-prev") || name.ends_with("-tmp")) continue;
     WalkEntry(f);
+  }
+  // A folder with nothing to read is most often the wrong folder, and an audit of no machine
+  // would pass: an error, unless one already says what went wrong in it.
+  if (files_read_ == 0 && !HasErrorsSince(diags_, first)) {
+    diags_.Error(dir, {},
+                 "the folder holds no readable VirtualBox file (a machine file, VirtualBox.xml, "
+                 "VBoxManage output or a VBoxManage script)");
   }
 }
 
@@ -1085,6 +1099,7 @@ void Reader::ReadFile(const std::string& path, bool walking) {
 }
 
 void Reader::ReadText(const std::string& path, Kind kind, const std::string& text, bool walking) {
+  if (kind != Kind::kXml) ++files_read_;  // an XML file counts once its root says it is ours
   switch (kind) {
     case Kind::kXml:
       return ReadXml(path, text, walking);
@@ -1104,15 +1119,17 @@ void Reader::ReadText(const std::string& path, Kind kind, const std::string& tex
 void Reader::ReadXml(const std::string& path, const std::string& text, bool walking) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
-  if (!parsed) return MalformedXml(path, text, doc, parsed, diags_);
+  if (!parsed) return MalformedXml(path, text, parsed, diags_);
   Node root = doc.document_element();
   if (XmlLocalName(root) == "VirtualBox" && Child(root, "Global")) {
+    ++files_read_;
     // A registry that registers a registry would be read within it, and so on without end.
     if (in_registry_) return Note(path, "skipped (a VirtualBox.xml registered as a machine)");
     return ReadGlobal(path, Child(root, "Global"));
   }
   if (XmlLocalName(root) == "VirtualBox" &&
       (Child(root, "Machine") || Child(root, "MachineEncrypted"))) {
+    ++files_read_;
     return AddMachine(MachineReader(path, diags_).Read(root));
   }
   if (!walking) {
@@ -1329,8 +1346,7 @@ const VBoxMachine* VBoxInventory::FindMachine(std::string_view name) const {
 bool ReadVBox(const std::string& file_or_dir, VBoxInventory& inv, Diagnostics& diags) {
   size_t first = diags.list().size();
   Reader(inv, diags).ReadPath(file_or_dir);
-  return std::none_of(diags.list().begin() + static_cast<ptrdiff_t>(first), diags.list().end(),
-                      [](const Diagnostic& d) { return d.severity == Severity::kError; });
+  return !HasErrorsSince(diags, first);
 }
 
 // Adapters of a type FreeBSD has no driver for get no device and take no number.

@@ -163,8 +163,8 @@ struct VBoxInventory {
 
 // Reads one file (its kind found from its content, not its name) or every such file under a
 // folder, recursively, adding to `inv`. Unknown elements and lines are skipped; a file that is
-// not well-formed or is cut short is an error naming its element path or line. Returns false
-// when an error was added.
+// not well-formed or is cut short is an error naming its element path or line, and so is a
+// folder where no file reads as a VirtualBox file. Returns false when an error was added.
 [[nodiscard]] bool ReadVBox(const std::string& file_or_dir, VBoxInventory& inv,
                             Diagnostics& diags);
 

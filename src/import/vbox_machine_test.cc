@@ -355,9 +355,8 @@ TEST_F(VBoxCorpus, CutShortFileIsAnErrorWithItsPosition) {
   EXPECT_EQ(d.file, file.string());
   EXPECT_EQ(d.loc.line, 50);  // the line it was cut in
   EXPECT_GT(d.loc.column, 1);
-  EXPECT_EQ(d.message,
-            "malformed XML (error parsing element attribute) in "
-            "'VirtualBox/Machine/Hardware/Network/Adapter'");
+  // Cut inside the adapter's start tag: the adapter was never opened.
+  EXPECT_EQ(d.message, "the file ends before 'VirtualBox/Machine/Hardware/Network' is closed");
   // Also when met while reading a folder.
   EXPECT_FALSE(Read(dir.path()).ok);
 }
@@ -635,9 +634,10 @@ TEST(VBoxMachine, UnknownMissingAndMalformedFiles) {
             "not a VirtualBox file (neither a machine file, VirtualBox.xml, VBoxManage output "
             "nor a VBoxManage script)\n");
   // In a folder, files of other kinds are passed over without a word.
+  dir.Write("vm.vbox", MachineFile("1.19-linux", ""));
   Result folder = Read(dir.path());
   EXPECT_TRUE(folder.ok);
-  EXPECT_TRUE(folder.diags.list().empty());
+  EXPECT_TRUE(folder.diags.list().empty()) << folder.Messages();
 
   Result missing = Read(dir.path() / "nope.vbox");
   EXPECT_FALSE(missing.ok);
@@ -732,6 +732,8 @@ TEST(VBoxMachine, SettingsFilesAFolderWalkSkipsAreNoted) {
   fs::create_symlink(dir.path() / "gone.vbox", dir.path() / "dangling.vbox");
   fs::path locked = dir.Write("locked.vbox", MachineFile("1.19-linux", ""));
   fs::permissions(locked, fs::perms::none);
+  // One machine that reads (another than the locked one), or the folder would be an error.
+  dir.Write("vm.vbox", MachineFile("1.16-windows", ""));
   // Other files stay silent, whatever they hold.
   dir.Write("disk.vdi", std::string("\0\0\0", 3));
   dir.Write("Logs/VBox.log", "");
@@ -762,6 +764,43 @@ TEST(VBoxMachine, SettingsFilesAFolderWalkSkipsAreNoted) {
   EXPECT_EQ(Read(big).Messages(), "the file is too large for a VirtualBox file\n");
   EXPECT_EQ(Read(dir.path() / "dangling.vbox").Messages(),
             "cannot read the file (no such file or folder)\n");
+}
+
+TEST(VBoxMachine, AFolderWithNothingToReadIsAnError) {
+  const std::string nothing =
+      "the folder holds no readable VirtualBox file (a machine file, VirtualBox.xml, VBoxManage "
+      "output or a VBoxManage script)\n";
+  TempDir empty;
+  Result r = Read(empty.path());
+  EXPECT_FALSE(r.ok);
+  ASSERT_EQ(r.diags.list().size(), 1u);
+  EXPECT_EQ(r.diags.list()[0].file, empty.path().string());
+  EXPECT_EQ(r.Messages(), nothing);
+
+  // Settings files that cannot be read keep their notes, and the folder is still an error.
+  TempDir skipped;
+  skipped.Write("notes.txt", "hello\n");
+  skipped.Write("vm.vbox", "");
+  Result notes = Read(skipped.path());
+  EXPECT_FALSE(notes.ok);
+  EXPECT_EQ(notes.Messages(), "skipped (the file is empty)\n" + nothing);
+
+  // A broken machine file says what is wrong with it, and only that.
+  TempDir broken;
+  std::string machine = MachineFile("1.19-linux", "");
+  broken.Write("vm.vbox", machine.substr(0, machine.find("<Hardware>")));
+  Result cut = Read(broken.path());
+  EXPECT_FALSE(cut.ok);
+  EXPECT_EQ(cut.Messages(), "the file ends before 'VirtualBox/Machine' is closed\n");
+
+  // A VirtualBox.xml that registers no machine is something read: an empty set-up, no error.
+  TempDir registry;
+  registry.Write("VirtualBox.xml",
+                 "<?xml version=\"1.0\"?>\n<VirtualBox version=\"1.12-linux\"><Global>"
+                 "<MachineRegistry/></Global></VirtualBox>\n");
+  Result none = Read(registry.path());
+  EXPECT_TRUE(none.ok) << none.Messages();
+  EXPECT_TRUE(none.inv.machines.empty());
 }
 
 TEST(VBoxMachine, FindMachine) {
