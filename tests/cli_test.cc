@@ -216,8 +216,8 @@ TEST_F(CliTest, VerifyCatchesAClipboardTurnedOn) {
 
   Result r = VerifyRendered();
   EXPECT_EQ(r.code, 1) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("browser clipboard: declared disabled, the artifacts give "
-                               "bidirectional"));
+  EXPECT_THAT(r.out, HasSubstr("difference: VM 'browser' is declared with clipboard 'disabled' "
+                               "but has 'bidirectional' in the artifacts"));
 }
 
 TEST_F(CliTest, VerifyCatchesAReservationOutsideItsNetwork) {
@@ -226,7 +226,8 @@ TEST_F(CliTest, VerifyCatchesAReservationOutsideItsNetwork) {
 
   Result r = VerifyRendered("--engine nftables");
   EXPECT_EQ(r.code, 1) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("browser address: declared 10.137.0.10, the artifacts give none"));
+  EXPECT_THAT(r.out, HasSubstr("difference: VM 'browser' is declared with address 10.137.0.10 "
+                               "but has none in the artifacts"));
 }
 
 TEST_F(CliTest, CheckJsonReportsErrorsOnStdout) {

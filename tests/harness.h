@@ -25,6 +25,14 @@ inline std::string Slurp(const fs::path& p) {
   return ss.str();
 }
 
+// `text` with every `from` replaced by `to`.
+inline std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
 inline void Spit(const fs::path& p, const std::string& text) {
   std::ofstream out(p);
   out << text;

@@ -91,6 +91,11 @@ std::string CausesText(const Difference& d) {
   return out.empty() ? "" : " (" + out + ")";
 }
 
+// Whose setting differs, with VMs named as the audit's other findings name them.
+std::string SettingOwner(const SettingDifference& s) {
+  return s.kind == EndpointKind::kVm ? fmt::format("vm '{}'", s.vm) : SettingSubject(s);
+}
+
 }  // namespace
 
 bool ReadExpected(const std::string& file, const Date& today, ExpectedSetUp& out,
@@ -114,6 +119,7 @@ VerifyResult CompareWithExpected(const ExpectedSetUp& expected, const FirewallVi
   const Plan& plan = expected.plan;
   VerifyResult r;
   r.engine = "pfsense";
+  r.compared = "the set-up";
   r.names = fw.policy.names;
 
   // The firewall VM stands for the file's firewall; its host-only adapter is the host's link.
@@ -181,10 +187,7 @@ std::vector<Finding> ExpectFindings(const VerifyResult& r) {
     }
   }
   for (const SettingDifference& s : r.settings) {
-    out.push_back({Risk::kLow, "expect-setting", fmt::format("vm '{}'", s.vm),
-                   fmt::format("{}: declared {}, the set-up has {}", s.setting, s.declared,
-                               s.generated),
-                   ""});
+    out.push_back({Risk::kLow, "expect-setting", SettingOwner(s), SettingText(s, r.compared), ""});
   }
   return out;
 }

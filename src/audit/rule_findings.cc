@@ -2,10 +2,11 @@
 // One walk per interface and direction over the firewall's chains finds every rule that no
 // packet reaches: each rule first tests whether any still undecided packet is one it might
 // match, then takes the ones it surely matches. Only the rules found dead are explained,
-// by looking back for the rules before them that take their packets. For tens of thousands of
-// rules, a box around each rule's packets rules out most pairs of rules without set algebra,
-// a walk leaves out the rules that one rule before them covers, and it takes the packets part
-// by part, each part through only the rules that meet it.
+// by looking back for the rules before them in the chain that take their packets, which pf may
+// meet after them (the chains put quick rules first). For tens of thousands of rules, a box
+// around each rule's packets rules out most pairs of rules without set algebra, a walk leaves
+// out the rules that one rule before them covers, and it takes the packets part by part, each
+// part through only the rules that meet it.
 
 #include "audit/rule_findings.h"
 
@@ -357,6 +358,13 @@ Walks WalkAll(const FirewallView& fw, const IndexedChain& forward, const Indexed
 
 // ---- Explaining dead rules -------------------------------------------------------------------
 
+// The rules before a dead rule in its chain that take what it would match: the first that takes
+// all of it (`cover`), or else every one that takes some, together. None when it matches nothing.
+struct Deciders {
+  std::vector<const PolicyRule*> rules;  // in chain order
+  bool cover = false;
+};
+
 // Looks back from the dead rules of one chain at the rules before them, for one direction:
 // inbound on the forward chain, outbound on the output chain.
 class LookBack {
@@ -365,11 +373,8 @@ class LookBack {
     for (size_t i = 0; i < c.keys.size(); ++i) at_key_.try_emplace(c.keys[i], i);
   }
 
-  // The rules before the one written at `key` that take what it would match on `iface`: the
-  // first that takes all of it, or else those that take some, together; "" when none does.
-  // Four of those are named and the rest counted.
-  std::string ShadowedBy(const std::string& key, const std::string& iface, Action action,
-                         bool& same_action);
+  // The deciders of the rule written at `key`, on `iface`.
+  Deciders ShadowedBy(const std::string& key, const std::string& iface);
 
  private:
   const std::vector<size_t>& OnInterface(const std::string& iface);
@@ -392,37 +397,92 @@ const std::vector<size_t>& LookBack::OnInterface(const std::string& iface) {
   return it->second;
 }
 
-std::string LookBack::ShadowedBy(const std::string& key, const std::string& iface, Action action,
-                                 bool& same_action) {
+Deciders LookBack::ShadowedBy(const std::string& key, const std::string& iface) {
+  Deciders out;
   auto found = at_key_.find(key);
-  if (found == at_key_.end()) return "";
+  if (found == at_key_.end()) return out;
   size_t at = found->second;
   const std::vector<size_t>& on = OnInterface(iface);
   std::span<const size_t> earlier(on.begin(), std::lower_bound(on.begin(), on.end(), at));
-  same_action = true;
   if (std::optional<size_t> cover = FirstCover(c_, earlier, at)) {
-    same_action = c_.chain.rules[*cover].action == action;
-    return RuleName(c_.chain.rules[*cover].origin);
+    out.rules = {&c_.chain.rules[*cover]};
+    out.cover = true;
+    return out;
   }
-
-  // None takes all of it: each that takes some counts, and the first four are named.
-  constexpr size_t kNamed = 4;
-  std::vector<const PolicyRule*> named;
-  size_t together = 0;
   for (size_t i : earlier) {
     const PolicyRule& r = c_.chain.rules[i];
     if (!c_.match_boxes[i].Meets(c_.most_boxes[at]) || !r.match.Intersects(c_.most[at])) continue;
-    if (named.size() < kNamed) named.push_back(&r);
-    ++together;
-    same_action = same_action && r.action == action;
+    out.rules.push_back(&r);
   }
+  return out;
+}
+
+// The deciders as a reader finds them: four named and the rest counted, as the subject of a
+// verb ("'a' (filter/rule[1])", "'a' (filter/rule[1]) and 'b' (filter/rule[2]) together").
+std::string Names(const Deciders& d) {
+  constexpr size_t kNamed = 4;
+  size_t named = std::min(d.rules.size(), kNamed);
   std::string names;
-  for (size_t i = 0; i < named.size(); ++i) {
-    bool last = i + 1 == together || i + 1 == kNamed;
-    names += (i == 0 ? "" : last ? " and " : ", ") + RuleName(named[i]->origin);
+  for (size_t i = 0; i < named; ++i) {
+    names += (i == 0 ? "" : i + 1 == named ? " and " : ", ") + RuleName(d.rules[i]->origin);
   }
-  if (together > kNamed) names += fmt::format(" (and {} more)", together - kNamed);
-  return together == 0 ? "" : names + " together";
+  if (d.rules.size() > kNamed) names += fmt::format(" (and {} more)", d.rules.size() - kNamed);
+  return d.cover ? names : names + " together";
+}
+
+// Where pf meets a user's rule, as pfSense and OPNsense write the ruleset: after their own
+// rules, the floating rules, then the group rules, then the interface rules, each in file order.
+// The chains hold quick rules first and the others in reverse (the last match wins), so a rule
+// before a dead one in its chain may come after it here, or after it in the file.
+struct Place {
+  int stage = 0;     // 0 the firewall's own rules, 1 floating, 2 group, 3 interface
+  size_t index = 0;  // in the file
+  auto operator<=>(const Place&) const = default;
+};
+using Places = std::unordered_map<std::string, Place>;  // by path: "filter/rule[3]"
+
+// A group rule's tab names a group (or a VPN tab), not an interface.
+Places PlacesOf(const FirewallView& fw) {
+  Places out;
+  for (size_t i = 0; i < fw.written_rules.size(); ++i) {
+    const WrittenRule& w = fw.written_rules[i];
+    int stage = w.floating ? 1 : fw.FindInterface(w.tab) ? 3 : 2;
+    out.try_emplace(w.origin.path, Place{stage, i});
+  }
+  return out;
+}
+
+const char* StageName(int stage) {
+  return stage == 1 ? "floating" : stage == 2 ? "group" : "interface";
+}
+
+// How the deciders of the dead rule `w` stand to it in pf's order. A decider that pf meets
+// after it can only be there because `w` is not quick: the later match wins over it. Where a
+// decider is of another kind than `w`, the order of the kinds is what explains it, and is said.
+struct Order {
+  bool before = false;
+  bool after = false;
+  std::vector<std::string> notes;  // "interface rules are evaluated after floating rules"
+};
+
+Order OrderOf(const Deciders& d, const WrittenRule& w, const Places& places) {
+  Order o;
+  auto self = places.find(w.origin.path);
+  for (const PolicyRule* r : d.rules) {
+    auto it = places.find(r->origin.path);
+    if (self == places.end() || it == places.end()) {  // the firewall's own rules come first
+      o.before = true;
+      continue;
+    }
+    bool after = self->second < it->second;
+    (after ? o.after : o.before) = true;
+    int theirs = it->second.stage, mine = self->second.stage;
+    if (theirs == mine) continue;
+    std::string note = fmt::format("{} rules are evaluated {} {} rules", StageName(theirs),
+                                   after ? "after" : "before", StageName(mine));
+    if (std::find(o.notes.begin(), o.notes.end(), note) == o.notes.end()) o.notes.push_back(note);
+  }
+  return o;
 }
 
 // ---- The findings ----------------------------------------------------------------------------
@@ -433,28 +493,61 @@ void NotLoaded(const WrittenRule& w, std::vector<Finding>& out) {
                    "the rule is disabled", w.origin.Where()});
   } else {
     out.push_back({Risk::kMedium, "rule-not-loaded", "rule " + RuleName(w.origin),
-                   fmt::format("pfSense does not load the rule: {}", w.skipped_why),
+                   fmt::format("the firewall does not load the rule: {}", w.skipped_why),
                    w.origin.Where()});
   }
 }
 
-void Shadowed(LookBack& forward, LookBack& output, const WrittenRule& w,
-              std::vector<Finding>& out) {
-  bool same = true;
-  std::string by = (w.direction != "out" ? forward : output)
-                       .ShadowedBy(w.origin.Where(), w.interfaces.front(), w.action, same);
-  std::string why = by.empty() ? "" : fmt::format(" ({} decide{} first)", by,
-                                                  by.ends_with("together") ? "" : "s");
+// The deciders of a dead rule in parentheses, and what of pf's order it takes to see them win;
+// empty when there are none.
+std::string Why(const Deciders& by, const Order& order) {
+  if (by.rules.empty()) return "";
+  std::string notes;
+  for (const std::string& n : order.notes) notes += (order.after ? "; " : ": ") + n;
+  const char* s = by.cover ? "s" : "";
+  if (!order.after) return fmt::format(" ({} decide{} first{})", Names(by), s, notes);
+  return fmt::format(" ({} decide{} instead: the rule is not quick, and the last match wins{})",
+                     Names(by), s, notes);
+}
+
+// What becomes of a dead rule's packets. Rules that pf meets after it decide them only because
+// it is not quick, so they are "later rules", never "rules before it"; with `same` they do what
+// it would anyway.
+std::string DeadRuleText(bool same, const Deciders& by, const Order& order) {
+  std::string why = Why(by, order);
+  if (!order.after && same) {
+    return fmt::format("no packet ever reaches the rule, and the rules before it already do "
+                       "what it would{}", why);
+  }
+  if (!order.after) {
+    return fmt::format("the rule never takes effect: rules before it decide every packet it "
+                       "would match otherwise{}", why);
+  }
+  bool one = by.cover;  // a single decider, so not both before and after
+  std::string who = order.before ? "quick rules before it and later rules"
+                    : one        ? "a later rule"
+                                 : "later rules";
   if (same) {
-    out.push_back({Risk::kLow, "rule-redundant", "rule " + RuleName(w.origin),
-                   "no packet ever reaches the rule, and the rules before it already do what it "
-                   "would" + why,
-                   w.origin.Where()});
+    return fmt::format("the rule never decides a packet, and {} already do{} what it would{}",
+                       who, one ? "es" : "", why);
+  }
+  return fmt::format("the rule never takes effect: {} decide{} every packet it would match "
+                     "otherwise{}", who, one ? "s" : "", why);
+}
+
+void Shadowed(LookBack& forward, LookBack& output, const Places& places, const WrittenRule& w,
+              std::vector<Finding>& out) {
+  Deciders by =
+      (w.direction != "out" ? forward : output).ShadowedBy(w.origin.Where(), w.interfaces.front());
+  bool same = std::all_of(by.rules.begin(), by.rules.end(),
+                          [&](const PolicyRule* r) { return r->action == w.action; });
+  std::string text = DeadRuleText(same, by, OrderOf(by, w, places));
+  if (same) {
+    out.push_back(
+        {Risk::kLow, "rule-redundant", "rule " + RuleName(w.origin), text, w.origin.Where()});
   } else {
-    out.push_back({Risk::kMedium, "rule-shadowed", "rule " + RuleName(w.origin),
-                   "the rule never takes effect: rules before it decide every packet it would "
-                   "match otherwise" + why,
-                   w.origin.Where()});
+    out.push_back(
+        {Risk::kMedium, "rule-shadowed", "rule " + RuleName(w.origin), text, w.origin.Where()});
   }
 }
 
@@ -525,6 +618,7 @@ std::vector<Finding> RuleFindings(const FirewallView& fw) {
   IndexedChain forward(fw.policy.forward), output(fw.policy.output);
   Walks walks = WalkAll(fw, forward, output);
   LookBack forward_back(forward, true), output_back(output, false);
+  Places places = PlacesOf(fw);
   for (const WrittenRule& w : fw.written_rules) {
     if (!w.loaded) {
       NotLoaded(w, out);
@@ -538,7 +632,7 @@ std::vector<Finding> RuleFindings(const FirewallView& fw) {
       continue;
     }
     if (!walks.reached.count(key)) {
-      Shadowed(forward_back, output_back, w, out);
+      Shadowed(forward_back, output_back, places, w, out);
       continue;
     }
     if (w.action != Action::kAccept || w.direction == "out") continue;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Findings about a firewall's own rules: rules pfSense never loads, rules that can never match
-// (an empty alias, or every packet they would take decided by the rules before them, one or
-// several together), pass rules wider than they look, and port forwards that no filter rule
-// lets through.
+// Findings about a firewall's own rules: rules the firewall never loads, rules that can never
+// match (an empty alias) or never decide (every packet they would take decided by other rules,
+// one or several together: rules before them, or for a rule that is not quick, later ones),
+// pass rules wider than they look, and port forwards that no filter rule lets through.
 #pragma once
 
 #include <vector>

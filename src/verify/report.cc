@@ -120,13 +120,52 @@ std::string ExtraText(const Difference& d, const Endpoint& src, const NameTable&
   return out;
 }
 
+// "no shared folders", "1 shared folder", "2 shared folders", of a count as CompareSettings
+// writes it.
+std::string Folders(const std::string& count) {
+  if (count == "0") return "no shared folders";
+  return count + (count == "1" ? " shared folder" : " shared folders");
+}
+
+// "address 10.0.0.5", "addresses 10.0.0.1, 10.0.1.1", "no address", of a list as
+// CompareAddresses writes it.
+std::string Addresses(const std::string& list) {
+  if (list == "none") return "no address";
+  return (list.find(", ") == std::string::npos ? "address " : "addresses ") + list;
+}
+
 }  // namespace
+
+std::string SettingSubject(const SettingDifference& s) {
+  switch (s.kind) {
+    case EndpointKind::kHost: return fmt::format("host '{}'", s.vm);
+    case EndpointKind::kFirewall: return fmt::format("firewall '{}'", s.vm);
+    default: return fmt::format("VM '{}'", s.vm);
+  }
+}
+
+std::string SettingText(const SettingDifference& s, const std::string& compared) {
+  const std::string& want = s.declared;
+  const std::string& got = s.generated;
+  if (s.setting == "existence") return "is declared but missing from " + compared;
+  if (s.setting == "address") {
+    return fmt::format("is declared with {} but has {} in {}", Addresses(want), got, compared);
+  }
+  if (s.setting == "shared folders") {
+    return fmt::format("is declared with {} but has {} in {}", Folders(want),
+                       got == "0" ? "none" : got, compared);
+  }
+  std::string name = s.setting == "VRDE" ? "remote display (VRDE)" : s.setting;
+  if (want == "off" || want == "on") {
+    return fmt::format("is declared with {} {} but has it {} in {}", name, want, got, compared);
+  }
+  return fmt::format("is declared with {} '{}' but has '{}' in {}", name, want, got, compared);
+}
 
 std::string FormatDifferences(const VerifyResult& r) {
   std::string out;
   for (const SettingDifference& s : r.settings) {
-    out += fmt::format("difference: {} {}: declared {}, the artifacts give {}\n", s.vm,
-                       s.setting, s.declared, s.generated);
+    out += fmt::format("difference: {} {}\n", SettingSubject(s), SettingText(s, r.compared));
   }
   for (const Difference& d : r.differences) {
     const Endpoint& src = r.declared.sources[d.source];

@@ -19,6 +19,15 @@ std::string FormatMatrix(const Matrix& m, const NameTable& names);
 // One paragraph per difference, each naming the artifact rules that decided it.
 std::string FormatDifferences(const VerifyResult& r);
 
+// Whose setting differs, as the subject of a sentence: "VM 'work'", "firewall 'sys-firewall'",
+// "host 'dom0'".
+std::string SettingSubject(const SettingDifference& s);
+
+// What differs, as the rest of that sentence; `compared` names what was read
+// (VerifyResult::compared): "is declared but missing from the set-up", "is declared with
+// clipboard 'disabled' but has 'bidirectional' in the artifacts".
+std::string SettingText(const SettingDifference& s, const std::string& compared);
+
 nlohmann::json VerifyJson(const VerifyResult& r);
 
 // Services for display. The matrix judges only services that open connections

@@ -53,7 +53,7 @@ std::vector<SettingDifference> CompareSettings(const Spec& spec, const Wiring& w
   for (const Vm& vm : spec.vms) {
     const VmWiring* w = wiring.FindVm(vm.name);
     if (!w) {
-      out.push_back({vm.name, "existence", "declared", "not in the VBoxManage script"});
+      out.push_back({vm.name, "existence", "present", "absent"});
       continue;
     }
     CompareSetting(vm.name, "clipboard", SharingName(vm.clipboard), w->clipboard, out);
@@ -77,7 +77,8 @@ void CompareAddresses(VerifyResult& r) {
     }
     if (want.addresses == got.addresses) continue;
     auto text = [&](const AddrSet& a) { return a.empty() ? "none" : FormatAddrs(a, &r.names); };
-    r.settings.push_back({want.name, "address", text(want.addresses), text(got.addresses)});
+    r.settings.push_back(
+        {want.name, "address", text(want.addresses), text(got.addresses), want.kind});
   }
 }
 

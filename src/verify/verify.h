@@ -21,12 +21,15 @@ inline constexpr const char* kNftablesDir = "nftables";
 inline constexpr const char* kHostRuleset = "host/nftables.conf";
 
 // A VM setting outside the network that the artifacts set otherwise than the spec declares:
-// the clipboard, drag and drop, shared folders, remote display and audio are channels too.
+// the clipboard, drag and drop, shared folders, remote display and audio are channels too. A
+// declared VM that is missing, and an address of a VM, the host or the firewall, are as well.
 struct SettingDifference {
-  std::string vm;
-  std::string setting;   // "clipboard", "drag and drop", "shared folders", "VRDE", "audio"
-  std::string declared;
-  std::string generated;
+  std::string vm;         // the VM, or the host or firewall whose address differs
+  std::string setting;    // "existence", "address", "clipboard", "drag and drop",
+                          // "shared folders", "VRDE", "audio"
+  std::string declared;   // as the spec says it: "disabled", "0", "off", "present"
+  std::string generated;  // as the artifacts say it: "bidirectional", "2", "on", "absent"
+  EndpointKind kind = EndpointKind::kVm;  // an address may be the host's or the firewall's
 };
 
 struct VerifyResult {
@@ -36,6 +39,9 @@ struct VerifyResult {
   Matrix observed;
   std::vector<Difference> differences;
   std::vector<SettingDifference> settings;
+  // What was compared with the spec, as the differences name it: "the artifacts" that render
+  // wrote, or "the set-up" that an audit read.
+  std::string compared = "the artifacts";
   bool Agree() const { return differences.empty() && settings.empty(); }
 };
 
