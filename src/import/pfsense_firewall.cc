@@ -608,11 +608,21 @@ std::optional<std::vector<PortSpan>> Reader::PortSpans(const std::string& text,
   size_t sep = text.find_first_of("-:");
   auto first = ServicePort(text.substr(0, sep));
   auto last = sep == std::string::npos ? first : ServicePort(text.substr(sep + 1));
-  if (!first || !last || *last < *first) {
+  if (first && last && *first <= *last) return std::vector<PortSpan>{{*first, *last}};
+  // A number out of range is no port at all (pfctl refuses the whole ruleset, and the rules
+  // loaded before stay in force), and the GUI writes no range that ends before it starts: the
+  // file is wrong. A name is another matter: it may be a service this reader does not know.
+  bool numeric = !text.empty() && text.find_first_not_of("0123456789-:") == std::string::npos;
+  if (first && last) {
+    Error(path, fmt::format("port range '{}' ends before it starts", text));
+    notes.failed = true;
+  } else if (numeric) {
+    Error(path, fmt::format("'{}' is not a port or a range of ports from 0 to 65535", text));
+    notes.failed = true;
+  } else {
     Unknown(path, fmt::format("port '{}' is not modelled", text), notes);
-    return std::nullopt;
   }
-  return std::vector<PortSpan>{{*first, *last}};
+  return std::nullopt;
 }
 
 // The members of a port alias in their order, each span once (an alias reached along many

@@ -701,6 +701,31 @@ TEST(PfsenseReader, InvalidInterfaceAddressesAreErrorsNamingTheElement) {
                 "\n");
 }
 
+// A port number out of range or a range that ends before it starts is an error in the file, in
+// a rule as in a port alias; a name the reader does not know may be a service, and is only not
+// modelled.
+TEST(PfsenseReader, InvalidPortsAreErrorsAndUnknownNamesAreNotModelled) {
+  auto rule = [](const std::string& port) {
+    return "<rule><type>pass</type><interface>lan</interface><protocol>tcp</protocol><source>"
+           "<any/></source><destination><any/><port>" + port + "</port></destination></rule>";
+  };
+  std::string xml = LanConfig(
+      "<ipaddr>10.0.0.1</ipaddr><subnet>24</subnet>",
+      "<aliases><alias><name>web</name><type>port</type><address>80 443:80</address></alias>"
+      "</aliases><filter>" + rule("70000") + rule("-5") + rule("443-80") + rule("web") +
+          rule("gopher") + rule("8000:8080") + "</filter>");
+  Read r;  // as audit reads: what is not modelled is unknown, not an error
+  EXPECT_FALSE(ReadPfsenseFirewall(WriteTemp(xml), r.fw, r.diags, Unmodelled::kUnknown));
+  EXPECT_EQ(Errors(r.diags),
+            "filter/rule[1]/destination/port: '70000' is not a port or a range of ports from 0 "
+            "to 65535\n"
+            "filter/rule[2]/destination/port: '-5' is not a port or a range of ports from 0 to "
+            "65535\n"
+            "filter/rule[3]/destination/port: port range '443-80' ends before it starts\n"
+            "filter/rule[4]/destination/port: port range '443:80' ends before it starts\n");
+  EXPECT_NE(r.diags.Format().find("port 'gopher' is not modelled"), std::string::npos);
+}
+
 TEST(PfsenseReader, InvalidVirtualIpAddressesAreErrors) {
   Read r = ReadConfig(LanConfig("<ipaddr>10.0.0.1</ipaddr><subnet>24</subnet>",
                                 R"(<virtualip>
