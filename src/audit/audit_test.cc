@@ -605,5 +605,45 @@ TEST_F(AuditTest, ScheduledRuleMakesItsVerdictsUnknown) {
   EXPECT_THAT(FormatAudit(r, opts), HasSubstr("may: tcp 22"));
 }
 
+// A pass rule with a gateway routes what it passes to the gateway: the internet is still
+// reached, but whether the firewall and the other interfaces' networks are is unknown.
+TEST_F(AuditTest, PolicyRoutedRuleLeavesLocalDestinationsUnknown) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<gateways><gateway_item><interface>wan</interface>
+      <gateway>dynamic</gateway><name>WANGW</name></gateway_item></gateways>
+    <filter>
+    <rule><type>pass</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><any/></destination>
+      <gateway>WANGW</gateway><descr>out by wan</descr></rule>
+  </filter>)").string();
+  AuditResult r = Run(opts);
+  std::string text = FormatAudit(r, opts);
+  EXPECT_THAT(text, HasSubstr("-> opt1 (network)       may: any\n"));
+  EXPECT_THAT(text, HasSubstr("-> internet             any\n"));
+  EXPECT_THAT(text, HasSubstr("policy routing to gateway 'WANGW'"));
+  EXPECT_NE(Find(r, "verdict-unknown"), nullptr) << text;
+}
+
+// A port without a protocol is dropped by pfSense, which keeps the rule to TCP: every TCP port
+// passes, and the finding says so.
+TEST_F(AuditTest, PortWithoutProtocolIsWiderThanItLooks) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>pass</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <source><network>lan</network></source><destination><any/><port>80</port></destination>
+      <descr>web</descr></rule>
+  </filter>)").string();
+  AuditResult r = Run(opts);
+  auto ignored = std::find_if(r.findings.begin(), r.findings.end(), [](const Finding& f) {
+    return f.kind == "rule-wider-than-it-looks" &&
+           f.message.find("port is ignored") != std::string::npos;
+  });
+  ASSERT_NE(ignored, r.findings.end()) << FormatAudit(r, opts);
+  EXPECT_EQ(ignored->message,
+            "it names a destination port but no protocol: the port is ignored, and the rule "
+            "passes every TCP port");
+  EXPECT_THAT(FormatAudit(r, opts), HasSubstr("-> internet             tcp\n"));
+}
+
 }  // namespace
 }  // namespace bulkhead

@@ -574,6 +574,15 @@ void Wider(const FirewallView& fw, const WrittenRule& w, const Passed& passed,
                  w.origin.Where()});
 }
 
+// A port is matched only with a protocol that has ports; written without one, pfSense keeps
+// the rule to TCP and drops the port, so the rule passes every TCP port.
+void PortWithoutProtocol(const WrittenRule& w, std::vector<Finding>& out) {
+  out.push_back({Risk::kMedium, "rule-wider-than-it-looks", "rule " + RuleName(w.origin),
+                 "it names a destination port but no protocol: the port is ignored, and the "
+                 "rule passes every TCP port",
+                 w.origin.Where()});
+}
+
 void AnySource(const FirewallView& fw, const WrittenRule& w, std::vector<Finding>& out) {
   for (const std::string& key : w.interfaces) {
     const FirewallInterface* i = fw.FindInterface(key);
@@ -639,6 +648,7 @@ std::vector<Finding> RuleFindings(const FirewallView& fw) {
     auto passed = walks.passed.find(key);
     if (passed == walks.passed.end()) continue;
     if (w.destination_any) Wider(fw, w, passed->second, out);
+    if (w.any_protocol && w.has_destination_port) PortWithoutProtocol(w, out);
     // DHCP clients ask before they have an address: any source is how such a rule must read.
     bool dhcp = passed->second.services.IsSubsetOf(Dhcp());
     if (w.source_any && !dhcp) AnySource(fw, w, out);

@@ -51,6 +51,7 @@ struct RuleNotes {
   std::string never_why;    // loaded, but can never match: "alias 'x' is empty"
   bool whole_unknown = false;  // an option makes it unknown whether the rule matches at all
   bool failed = false;      // an error was reported: the rule is left out
+  AddrSet routed_away;      // destinations policy routing sends to a gateway instead
   void Skip(std::string why) {
     if (skipped_why.empty()) skipped_why = std::move(why);
   }
@@ -113,6 +114,7 @@ class Reader {
   Services RuleServices(Node rule, const std::string& path, Family f, RuleNotes& notes);
   std::vector<Family> RuleFamilies(Node rule, const std::string& path, RuleNotes& notes);
   AddrSet SelfAddrs() const;
+  AddrSet RoutedAway(Node rule, const std::string& gateway) const;
   // The packets of a rule: source x destination x services, per family.
   Maybe<PacketSet> RuleMatch(Node rule, const std::string& path,
                              const std::vector<Family>& families, RuleNotes& notes);

@@ -112,9 +112,38 @@ void Reader::RuleOptions(Node rule, const std::string& path, RuleNotes& notes) {
     Unknown(path + "/statetype", "rules without state are not modelled", notes);
     notes.whole_unknown = true;
   }
-  if (!Text(rule.child("gateway")).empty()) {
-    Note(path + "/gateway", "policy routing is not modelled (the verdict still holds)");
+  std::string gateway = Text(rule.child("gateway"));
+  if (!gateway.empty() && Text(rule.child("type")) == "pass") {
+    notes.routed_away = RoutedAway(rule, gateway);
+    Unknown(path + "/gateway",
+            fmt::format("policy routing to gateway '{}' sends what the rule passes to the "
+                        "firewall and to other interfaces' networks out to the gateway instead "
+                        "(not modelled)",
+                        gateway),
+            notes);
   }
+}
+
+// A pass rule with a gateway routes what it passes to that gateway, whatever its destination
+// (pfSense exempts only VPN networks, and only for a destination of any): packets for the
+// firewall itself or for a network behind another interface do not get there. Those behind the
+// gateway's own interface, and the internet, still do. Unknown gateways and gateway groups may
+// leave by any interface.
+AddrSet Reader::RoutedAway(Node rule, const std::string& gateway) const {
+  std::string via;
+  Node top = rule;
+  while (top.parent().type() == pugi::node_element) top = top.parent();
+  Node gateways = top.child("gateways");
+  for (Node g : gateways.children("gateway_item")) {
+    if (Text(g.child("name")) == gateway) via = Text(g.child("interface"));
+  }
+  AddrSet away = SelfAddrs();
+  for (const Iface& i : ifaces_) {
+    if (i.key == via) continue;
+    for (const Prefix& p : i.addresses) away = away.Union(AddrsOf(p.Network()));
+    away = away.Union(i.dynamic);
+  }
+  return away;
 }
 
 // An element this reader does not know may be a match condition of a newer version: said once
@@ -188,6 +217,10 @@ void Reader::ReadRule(Node rule, const std::string& path) {
   bool nowhere = ifaces && ifaces->names.empty() && w.interfaces.empty();
   if (w.loaded && w.decides && !nowhere) {
     PacketSet sure = notes.whole_unknown ? PacketSet() : match.sure;
+    if (!notes.routed_away.empty()) {
+      sure = sure.Subtract(
+          PacketSet::Of(AllAddrsBothFamilies(), notes.routed_away, AllServices()));
+    }
     PolicyRule r = MakeRule(w.action, sure, w.origin);
     r.unknown = match.sure.Union(match.maybe).Subtract(sure);
     if (!notes.unknown_why.empty()) r.unknown_why = notes.unknown_why.front();
