@@ -61,7 +61,7 @@ FirstMatchWalk::FirstMatchWalk(const Chain& chain, std::vector<size_t> rules,
 void FirstMatchWalk::Start(AddrAtoms* shared) {
   if (shared && use_ != AtomUse::kNever && UseShared(*shared)) return;
   compacted_size_ = remaining_.cubes().size();
-  NoteRemaining(/*now=*/true);
+  NoteRemaining();
 }
 
 // Shared atoms serve when they tell apart everything this walk must: the packets, and each rule
@@ -94,14 +94,9 @@ int FirstMatchWalk::rule() const {
   return static_cast<int>(applying_[next_]);
 }
 
-// Bounds for the cheap skip, and the size that decides the move to atoms. Both looks are
-// linear in the undecided cubes, and a walk through thousands of rules that each take a little
-// would spend most of its time on them. A take only shrinks the undecided packets, so bounds
-// from before it still hold: they are refreshed once the takes since the last look number a
-// 32nd of the cubes, which keeps the looks' cost per take constant.
-void FirstMatchWalk::NoteRemaining(bool now) {
-  if (!now && ++takes_since_look_ * 32 < remaining_.cubes().size()) return;
-  takes_since_look_ = 0;
+// Bounds for the cheap skip, and the size that decides the move to atoms. Kept tight after
+// every take: most rules are skipped on them alone.
+void FirstMatchWalk::NoteRemaining() {
   *bounds_ = Bounds::Of(remaining_);
   if (atoms_ || use_ == AtomUse::kNever) return;
   AtomWorth worth;

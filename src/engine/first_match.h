@@ -48,7 +48,7 @@ class FirstMatchWalk {
   const PacketSet& Encoded(const PacketSet& p);
   bool UseShared(AddrAtoms& shared);
   PacketSet Split();
-  void NoteRemaining(bool now = false);
+  void NoteRemaining();
   void MoveToAtoms();
 
   const Chain& chain_;
@@ -57,7 +57,6 @@ class FirstMatchWalk {
   AtomUse use_;
   PacketSet remaining_;  // in atoms once atoms_ is set
   size_t compacted_size_ = 0;
-  size_t takes_since_look_ = 0;  // by NoteRemaining
   std::unique_ptr<AddrAtoms> own_atoms_;
   AddrAtoms* atoms_ = nullptr;  // own_atoms_, or the caller's
   std::unordered_map<const PacketSet*, PacketSet> encoded_;  // rule sets, once on atoms
