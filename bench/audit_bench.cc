@@ -2,7 +2,9 @@
 // Times the audit of a pfSense config.xml phase by phase: reading it, building the matrix,
 // the rule findings and the matrix findings. Inputs are the largest config of the shared
 // corpus (skipped when absent) and seeded generated configs of N filter rules over eight
-// interfaces, with nested aliases, port aliases and one alias of up to 100,000 addresses.
+// interfaces, with nested aliases, port aliases and one alias of up to 100,000 addresses; and
+// configs whose rules all sit on one interface, random port rules with random prefixes, the
+// case that makes a first-match walk grow faster than its rules.
 //   cmake --build build-bench --target bulkhead_bench
 //   build-bench/bulkhead_bench --benchmark_filter=Audit
 
@@ -284,6 +286,35 @@ std::string Generator::Config() {
   return head + Interfaces() + aliases + Filter() + Nat() + "</pfsense>\n";
 }
 
+// N random rules on the LAN: pass or block, from a LAN host or prefix or any, to a random
+// prefix of 10.0.0.0/8, on TCP or UDP port ranges.
+std::string OneChainConfig(int rules) {
+  std::mt19937 rng(7u + rules);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+  std::string filter;
+  for (int i = 0; i < rules; ++i) {
+    int from_length = 24 + pick(9), to_length = 8 + pick(25);
+    std::string from =
+        pick(3) == 0 ? "<any/>"
+                     : fmt::format("<address>192.168.1.{}/{}</address>",
+                                   pick(256) & (0xff << (32 - from_length)), from_length);
+    uint32_t to = (10u << 24 | (rng() & 0xffffff)) & (~0u << (32 - to_length));
+    int first = 1 + pick(65000);
+    filter += fmt::format(
+        "<rule><type>{}</type><interface>lan</interface><ipprotocol>inet</ipprotocol>"
+        "<protocol>{}</protocol><source>{}</source><destination><address>{}.{}.{}.{}/{}"
+        "</address><port>{}-{}</port></destination></rule>",
+        pick(2) ? "pass" : "block", pick(2) ? "tcp" : "udp", from, to >> 24, to >> 16 & 255,
+        to >> 8 & 255, to & 255, to_length, first, first + pick(500));
+  }
+  return "<?xml version=\"1.0\"?>\n<pfsense><version>23.3</version><interfaces>"
+         "<wan><enable/><if>em0</if><ipaddr>203.0.113.2</ipaddr><subnet>24</subnet>"
+         "<gateway>WANGW</gateway></wan><lan><enable/><if>em1</if><ipaddr>192.168.1.1</ipaddr>"
+         "<subnet>24</subnet></lan><opt1><enable/><if>em2</if><ipaddr>10.0.1.1</ipaddr>"
+         "<subnet>24</subnet></opt1></interfaces><filter>" +
+         filter + "</filter></pfsense>\n";
+}
+
 // ---- The inputs, made once per process -------------------------------------------------------
 
 struct Input {
@@ -305,12 +336,13 @@ std::string LargestCorpusFile() {
   return best;
 }
 
-// The config for `rules` (0: the corpus file), written to a temporary file once.
+// The config for `rules` (0: the corpus file; below 0: -rules on one interface), written to a
+// temporary file once.
 std::string ConfigPath(int rules) {
   if (rules == 0) return LargestCorpusFile();
   fs::path path = fs::temp_directory_path() /
                   fmt::format("bulkhead-audit-bench-{}-{}.xml", getpid(), rules);
-  std::ofstream(path) << Generator(rules).Config();
+  std::ofstream(path) << (rules > 0 ? Generator(rules).Config() : OneChainConfig(-rules));
   return path.string();
 }
 
@@ -406,6 +438,18 @@ void BM_AuditMatrixFindings(benchmark::State& state) {
   state.counters["findings"] = static_cast<double>(findings);
 }
 
+// The whole audit of a config whose rules are all on one interface.
+void BM_AuditOneChain(benchmark::State& state) {
+  Input& in = InputFor(-static_cast<int>(state.range(0)));
+  if (!in.error.empty()) return state.SkipWithError(in.error.c_str());
+  for (auto _ : state) {
+    Matrix m = AuditMatrix(*in.fw, {});
+    benchmark::DoNotOptimize(RuleFindings(*in.fw));
+    benchmark::DoNotOptimize(MatrixFindings(*in.fw, {}, m));
+  }
+  Describe(state, in);
+}
+
 // rules:0 is the largest corpus config; the others are generated. The big ones run once.
 void Small(benchmark::internal::Benchmark* b) {
   b->ArgName("rules")->Arg(0)->Arg(1000)->Unit(benchmark::kMillisecond);
@@ -422,6 +466,13 @@ BENCHMARK(BM_AuditRuleFindings)->Apply(Small);
 BENCHMARK(BM_AuditRuleFindings)->Apply(Big);
 BENCHMARK(BM_AuditMatrixFindings)->Apply(Small);
 BENCHMARK(BM_AuditMatrixFindings)->Apply(Big);
+BENCHMARK(BM_AuditOneChain)
+    ->ArgName("rules")
+    ->Arg(1000)
+    ->Arg(3000)
+    ->Arg(6000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 }  // namespace
 }  // namespace bulkhead
