@@ -645,5 +645,18 @@ TEST_F(AuditTest, PortWithoutProtocolIsWiderThanItLooks) {
   EXPECT_THAT(FormatAudit(r, opts), HasSubstr("-> internet             tcp\n"));
 }
 
+TEST_F(AuditTest, AddressOfTheOtherFamilyMakesARuleThatNeverMatches) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>pass</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><address>2001:db8::1</address></destination>
+      <descr>mixed</descr></rule>
+  </filter>)").string();
+  AuditResult r = Run(opts);
+  const Finding* f = Find(r, "rule-never-matches");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_THAT(f->message, HasSubstr("'2001:db8::1' is an IPv6 address in an IPv4 rule"));
+}
+
 }  // namespace
 }  // namespace bulkhead

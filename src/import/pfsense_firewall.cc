@@ -577,7 +577,17 @@ Addrs Reader::Endpoint(Node n, const std::string& path, const std::vector<Family
   } else if (Node net = n.child("network")) {
     set = NetworkToken(Text(net), path + "/network", families, notes);
   } else if (Node addr = n.child("address")) {
-    set = AddressToken(Text(addr), path + "/address", notes);
+    std::string token = Text(addr);
+    set = AddressToken(token, path + "/address", notes);
+    // The GUI refuses an address of the other family; in a file, the rule matches nothing.
+    auto literal = Prefix::Parse(token);
+    if (literal && families.size() == 1 && literal->address.family != families.front() &&
+        notes.never_why.empty()) {
+      notes.never_why = fmt::format(
+          "'{}' is an {} address in an {} rule (pfSense's GUI refuses this, and pfctl may "
+          "refuse the whole ruleset)",
+          token, FamilyLabel(literal->address.family), FamilyLabel(families.front()));
+    }
   } else {
     Unknown(path, "an address that is neither any, network nor address is not modelled", notes);
     return {{}, AllAddrsBothFamilies(), "an address without a value"};
