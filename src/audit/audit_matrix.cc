@@ -26,7 +26,9 @@ namespace bulkhead {
 namespace {
 
 std::string RewriteNote(const Redirect& r, const FirewallView& fw, const PacketSet& matched) {
-  std::string what = r.one_to_one ? "1:1 NAT" : "port forward";
+  std::string what = r.one_to_one ? "1:1 NAT"
+                     : r.proxy    ? "the NAT reflection proxy of port forward"
+                                  : "port forward";
   std::string text = r.origin.text.empty() ? "" : fmt::format(" '{}'", r.origin.text);
   return fmt::format("through {}{} ({}): {} to {}", what, text, r.origin.path,
                      FormatServices(matched.Services()),

@@ -26,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const Date kToday{2026, 12, 1};
 
@@ -656,6 +657,37 @@ TEST_F(AuditTest, AddressOfTheOtherFamilyMakesARuleThatNeverMatches) {
   const Finding* f = Find(r, "rule-never-matches");
   ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
   EXPECT_THAT(f->message, HasSubstr("'2001:db8::1' is an IPv6 address in an IPv4 rule"));
+}
+
+// pfSense's default NAT reflection, with neither disablenatreflection nor pure NAT set, is its
+// proxy: the LAN reaches what a port forward sends on, TCP only, whatever the LAN's own rules
+// say. Pure NAT rewrites on the LAN too, and the LAN's rules then judge.
+TEST_F(AuditTest, NatReflectionByProxyPassesWhateverTheInsideRulesSay) {
+  const std::string forward = R"(<nat><rule><interface>wan</interface><protocol>tcp/udp</protocol>
+      <source><any/></source><destination><network>wanip</network><port>2222</port>
+      </destination><target>10.0.5.10</target><local-port>22</local-port>
+      <descr>ssh in</descr></rule></nat>)";
+  const std::string block = R"(<filter><rule><type>block</type><interface>lan</interface>
+      <ipprotocol>inet</ipprotocol><source><any/></source><destination><any/></destination>
+      </rule></filter>)";
+  AuditOptions opts;
+  opts.pfsense = Config(forward + block).string();
+  AuditResult r = Run(opts);
+  std::string text = FormatAudit(r, opts);
+  EXPECT_THAT(text, HasSubstr("-> opt1 (network)       tcp 22 to 10.0.5.10\n")) << text;
+  const Finding* f = Find(r, "port-forward-reflected");
+  ASSERT_NE(f, nullptr) << text;
+  EXPECT_THAT(f->message, HasSubstr("NAT reflection by proxy lets 'lan'"));
+
+  // Pure NAT: the LAN's block all decides.
+  opts.pfsense =
+      Config("<system><enablenatreflectionpurenat>yes</enablenatreflectionpurenat></system>" +
+             forward + block)
+          .string();
+  r = Run(opts);
+  text = FormatAudit(r, opts);
+  EXPECT_THAT(text, Not(HasSubstr("-> opt1 (network)       tcp 22"))) << text;
+  EXPECT_EQ(Find(r, "port-forward-reflected"), nullptr);
 }
 
 }  // namespace

@@ -600,6 +600,16 @@ void PortForwards(const FirewallView& fw, std::vector<Finding>& out) {
   for (const Redirect& r : fw.redirects) {
     if (r.exclude || r.iif.names.empty()) continue;
     std::string name = (r.one_to_one ? "1:1 NAT " : "port forward ") + RuleName(r.origin);
+    if (r.proxy) {
+      std::string on;
+      for (const std::string& i : r.iif.names) on += (on.empty() ? "'" : ", '") + i + "'";
+      out.push_back({Risk::kMedium, "port-forward-reflected", name,
+                     fmt::format("NAT reflection by proxy lets {} reach what it forwards (tcp) at "
+                                 "the forwarded address, whatever their own rules say",
+                                 on),
+                     r.origin.Where()});
+      continue;
+    }
     if (r.pass) {
       out.push_back({Risk::kInfo, "port-forward-skips-filter", name,
                      "what it forwards is let in without any filter rule", r.origin.Where()});

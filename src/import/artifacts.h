@@ -86,6 +86,7 @@ struct Redirect {
   Prefix target;
   int port_shift = 0;
   bool pass = false;
+  bool proxy = false;       // NAT reflection by pfSense's proxy, on the inside interfaces
   Provenance origin;
   std::string unknown_why;
 };

@@ -35,7 +35,13 @@ std::optional<uint16_t> FirstPort(const std::vector<PortSpan>& spans) {
 
 void Reader::ReadNat(Node root) {
   Node nat = root.child("nat");
-  bool reflect = !Flag(root.child("system"), "disablenatreflection");
+  // pfSense's modes: off, pure NAT, or else NAT + proxy (filter_nat_rules_generate);
+  // OPNsense's reflection is pure NAT.
+  Node system = root.child("system");
+  Reflection reflect = Flag(system, "disablenatreflection") ? Reflection::kOff
+                       : opnsense_ || Flag(system, "enablenatreflectionpurenat")
+                           ? Reflection::kPureNat
+                           : Reflection::kProxy;
   int index = 0;
   for (Node r : nat.children("rule")) {
     ReadPortForward(r, fmt::format("nat/rule[{}]", ++index), reflect);
@@ -47,7 +53,7 @@ void Reader::ReadNat(Node root) {
 
 // A port forward: packets to its destination (and port) on its interface are sent on to the
 // target (and local port). With NAT reflection on, inside interfaces get the same rewrite.
-void Reader::ReadPortForward(Node rule, const std::string& path, bool reflect_by_default) {
+void Reader::ReadPortForward(Node rule, const std::string& path, Reflection by_default) {
   if (Flag(rule, "disabled")) return;
   RuleNotes notes;
   std::string key = Text(rule.child("interface"));
@@ -99,16 +105,38 @@ void Reader::ReadPortForward(Node rule, const std::string& path, bool reflect_by
   if (!notes.unknown_why.empty()) r.unknown_why = notes.unknown_why.front();
   r.iif.names = {key};
 
-  // Reflection: the rule's own mode, else the system's (on unless disablenatreflection).
-  std::string reflection = Text(rule.child("natreflection"));
-  bool reflect = reflection == "purenat" || reflection == "enable" ||
-                 (reflection != "disable" && reflect_by_default);
-  if (reflect) {
-    for (const Iface& i : ifaces_) {
-      if (!i.outside && i.key != key) r.iif.names.push_back(i.key);
-    }
+  // Reflection: the rule's own mode, else the system's.
+  std::string own = Text(rule.child("natreflection"));
+  Reflection mode = own == "purenat"   ? Reflection::kPureNat
+                    : own == "enable"  ? Reflection::kProxy
+                    : own == "disable" ? Reflection::kOff
+                                       : by_default;
+  std::vector<std::string> inside;
+  for (const Iface& i : ifaces_) {
+    if (!i.outside && i.key != key) inside.push_back(i.key);
+  }
+  if (mode == Reflection::kPureNat) {
+    r.iif.names.insert(r.iif.names.end(), inside.begin(), inside.end());
+  }
+  // The proxy takes TCP only, and no forward of 500 ports or more. Its connections come from
+  // the firewall, and the rule pfSense writes for them passes whatever was tagged on the way in.
+  ServiceSet tcp_ports = r.match.Union(r.unknown).Services().Intersect(Proto(kProtoTcp));
+  uint64_t ports = 0;
+  for (const auto& span : tcp_ports.ranges()) ports += span.last - span.first + 1;
+  std::optional<Redirect> proxied;
+  if (mode == Reflection::kProxy && !r.exclude && !inside.empty() && ports < 500) {
+    proxied = r;
+    PacketSet tcp = PacketSet::Of(AllAddrsBothFamilies(), AllAddrsBothFamilies(), tcp_ports);
+    proxied->match = r.match.Intersect(tcp);
+    proxied->unknown = r.unknown.Intersect(tcp);
+    proxied->iif.names = inside;
+    proxied->pass = true;
+    proxied->proxy = true;
   }
   fw_.redirects.push_back(std::move(r));
+  if (proxied && !proxied->match.Union(proxied->unknown).empty()) {
+    fw_.redirects.push_back(*std::move(proxied));
+  }
 }
 
 // 1:1 NAT maps an inside address or prefix onto an outside one of the same length, both ways:

@@ -181,7 +181,11 @@ class Reader {
 
   // NAT (pfsense_nat.cc).
   void ReadNat(Node root);
-  void ReadPortForward(Node rule, const std::string& path, bool reflect_by_default);
+  // How a port forward is reflected to the inside interfaces (reaching the WAN address from the
+  // LAN): not at all, by the same rewrite there (pure NAT), or by pfSense's own proxy, which
+  // passes what it takes whatever the inside interface's rules say (NAT + proxy).
+  enum class Reflection { kOff, kPureNat, kProxy };
+  void ReadPortForward(Node rule, const std::string& path, Reflection by_default);
   void ReadOneToOne(Node rule, const std::string& path);
   void ReadOutboundNat(Node root);
   void AddAutomaticOutboundNat();
