@@ -128,8 +128,8 @@ std::string FamilyServices(const Matrix& m, const PacketSet& p) {
 }
 
 // " to 203.0.113.80/29, www.mybank.example" or " to all but 192.168.1.0/24" when a cell passes
-// to part of its column only (a host in a network, a named destination in the internet); ""
-// when it passes to all of it.
+// to part of its column only (a host in a network, a named destination in the internet), with
+// the addresses counted when they are many; "" when it passes to all of it.
 std::string PartOfColumn(const Matrix& m, const PacketSet& p, const Endpoint& column,
                          const NameTable& names) {
   AddrSet to = m.InAddresses(p.Destinations());
@@ -141,7 +141,10 @@ std::string PartOfColumn(const Matrix& m, const PacketSet& p, const Endpoint& co
   if (to.ranges().size() <= 6) return " to " + FormatAddrs(to, &names);
   AddrSet missing = whole.Subtract(to);
   if (missing.ranges().size() <= 6) return " to all but " + FormatAddrs(missing, &names);
-  return " to part of it";
+  if (missing.ranges().size() < to.ranges().size()) {
+    return fmt::format(" to all but {} address ranges", missing.ranges().size());
+  }
+  return fmt::format(" to {} address ranges", to.ranges().size());
 }
 
 // Addresses in a line of text: listed when few, else counted.
@@ -266,9 +269,17 @@ std::string NotModelledText(const AuditResult& r) {
 // The exceptions JSON lists for a cell; past these many, the last entry counts the rest.
 constexpr size_t kJsonExceptions = 50;
 
+// PartOfColumn for JSON: "10.0.2.5" or "all but 192.168.1.0/24"; "" for the whole column.
+std::string PartOf(const Matrix& m, const PacketSet& p, const Endpoint& column,
+                   const NameTable& names) {
+  std::string part = PartOfColumn(m, p, column, names);
+  return part.starts_with(" to ") ? part.substr(4) : part;
+}
+
 nlohmann::json CellJson(const AuditResult& r, size_t s, size_t d) {
   const Cell& c = r.matrix.At(s, d);
   const NameTable& names = r.firewall.policy.names;
+  const Endpoint& dst = r.matrix.destinations[d];
   nlohmann::json rules = nlohmann::json::array();
   for (const Reason& why : c.reasons) {
     if (why.action != Action::kAccept) continue;
@@ -277,9 +288,11 @@ nlohmann::json CellJson(const AuditResult& r, size_t s, size_t d) {
   }
   return {{"from", r.matrix.sources[s].name},
           {"to", r.matrix.destinations[d].name},
-          {"services", c.passed.empty() ? "" : ServicesText(c.passed.Services())},
+          {"services", c.passed.empty() ? "" : FamilyServices(r.matrix, c.passed)},
+          {"services_to", c.passed.empty() ? "" : PartOf(r.matrix, c.passed, dst, names)},
           {"services_except", Exceptions(r.matrix, c.passed, names, kJsonExceptions)},
-          {"may", c.unknown.empty() ? "" : ServicesText(c.unknown.Services())},
+          {"may", c.unknown.empty() ? "" : FamilyServices(r.matrix, c.unknown)},
+          {"may_to", c.unknown.empty() ? "" : PartOf(r.matrix, c.unknown, dst, names)},
           {"may_except", Exceptions(r.matrix, c.unknown, names, kJsonExceptions)},
           {"unknown_why", c.unknown_why},
           {"notes", c.notes},
