@@ -99,6 +99,7 @@ class Judge {
   }
   void Adapter(const VBoxAdapter& a);
   void Bypass(const VBoxAdapter& a);
+  void Joins();
   void Forwards(const VBoxAdapter& a);
   void SharedFolders();
   void ClipboardAndDragAndDrop();
@@ -112,6 +113,7 @@ class Judge {
 
 std::vector<Finding> Judge::Run() {
   for (const VBoxAdapter& a : s_.hw.adapters) Adapter(a);
+  if (!s_.firewall) Joins();
   SharedFolders();
   ClipboardAndDragAndDrop();
   Vrde();
@@ -167,6 +169,29 @@ void Judge::Bypass(const VBoxAdapter& a) {
       fmt::format("adapter {} {} but is attached to {}: {} bypass the firewall VM", a.slot, state,
                   Describe(a), then),
       a.path);
+}
+
+// A VM with adapters on two of the internal networks the firewall VM separates is a router
+// between them that no firewall rule sees: one compromised VM joins the zones. Outside
+// attachments are judged as bypasses already.
+void Judge::Joins() {
+  std::vector<const VBoxAdapter*> on;
+  for (const VBoxAdapter& a : s_.hw.adapters) {
+    if (!Plugged(a) || a.attachment != Attachment::kIntnet) continue;
+    bool seen = std::any_of(on.begin(), on.end(),
+                            [&a](const VBoxAdapter* b) { return b->network == a.network; });
+    if (!seen) on.push_back(&a);
+  }
+  if (on.size() < 2) return;
+  std::vector<std::string> names;
+  for (const VBoxAdapter* a : on) {
+    names.push_back(fmt::format("{} (adapter {})", Describe(*a), a->slot));
+  }
+  Add(Risk::kHigh, "vm-joins-networks",
+      fmt::format("it is attached to {}: it can pass traffic between them without the firewall "
+                  "VM",
+                  fmt::join(names, " and ")),
+      on[1]->path);
 }
 
 void Judge::Forwards(const VBoxAdapter& a) {

@@ -103,6 +103,30 @@ TEST(VmFindings, PfSenseLabWithAClientThatBypassesTheFirewall) {
             "passing the firewall VM");
 }
 
+// A VM on two internal networks routes between them past the firewall VM; the firewall VM
+// itself is on every one of them by design.
+TEST(VmFindings, VmOnTwoInternalNetworksJoinsThem) {
+  Lab lab;
+  lab.Machine("pfSense",
+              "<Network><Adapter slot=\"0\" enabled=\"true\"><NAT/></Adapter>"
+              "<Adapter slot=\"1\" enabled=\"true\"><InternalNetwork name=\"lan\"/></Adapter>"
+              "<Adapter slot=\"2\" enabled=\"true\"><InternalNetwork name=\"dmz\"/></Adapter>"
+              "</Network>");
+  lab.Machine("dual",
+              "<Network><Adapter slot=\"0\" enabled=\"true\"><InternalNetwork name=\"lan\"/>"
+              "</Adapter><Adapter slot=\"1\" enabled=\"true\"><InternalNetwork name=\"lan\"/>"
+              "</Adapter><Adapter slot=\"2\" enabled=\"true\" cable=\"false\">"
+              "<InternalNetwork name=\"web\"/></Adapter><Adapter slot=\"3\" enabled=\"true\">"
+              "<InternalNetwork name=\"dmz\"/></Adapter></Network>");
+  std::vector<Finding> f = VmFindings(lab.Read(), "pfSense");
+  EXPECT_EQ(Joined(f), "high vm-joins-networks vm 'dual' | dual.vbox: "
+                       "Machine/Hardware/Network/Adapter[slot=3]");
+  ASSERT_FALSE(f.empty());
+  EXPECT_EQ(f[0].message,
+            "it is attached to internal network 'lan' (adapter 1) and internal network 'dmz' "
+            "(adapter 4): it can pass traffic between them without the firewall VM");
+}
+
 TEST(VmFindings, DisabledAndUnpluggedBypassAdapters) {
   Lab lab;
   lab.Machine("a",
