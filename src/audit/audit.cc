@@ -30,6 +30,43 @@ bool Plugged(const VBoxAdapter& a) {
   return a.enabled && a.cable_connected && a.attachment != Attachment::kNone;
 }
 
+// An interface whose device no adapter of the firewall VM becomes: pfSense finds the
+// interface missing at boot, and nothing the config says of it holds.
+void NoAdapterFor(AuditResult& r, const FirewallInterface& i,
+                  const std::vector<GuestDevice>& devices) {
+  std::vector<std::string> have;
+  for (const GuestDevice& d : devices) {
+    have.push_back(fmt::format("{} (adapter {})", d.device, d.adapter->slot));
+  }
+  r.findings.push_back(
+      {Risk::kMedium, "interface-without-adapter", fmt::format("interface '{}'", i.name),
+       fmt::format("it is on device {}, but no adapter of the firewall VM '{}' is {} to FreeBSD "
+                   "({}): pfSense would find the interface missing",
+                   i.device, r.firewall_vm, i.device,
+                   have.empty() ? "it has no adapter"
+                                : fmt::format("its adapters are {}", fmt::join(have, ", "))),
+       ""});
+}
+
+// When machines were read but none is clearly the firewall VM, nothing is placed behind the
+// firewall and the firewall VM's own outside adapters count as bypasses: say which could be it.
+void NoFirewallVm(AuditResult& r) {
+  if (!r.firewall_vm.empty() || r.vbox.machines.empty()) return;
+  std::vector<std::string> candidates = FirewallVmCandidates(r.vbox);
+  if (!r.has_firewall && candidates.size() < 2) return;
+  std::string which =
+      candidates.empty()
+          ? "no machine looks like one"
+          : fmt::format("it could be '{}'", fmt::join(candidates, "', '"));
+  r.findings.push_back(
+      {Risk::kMedium, "firewall-vm-not-found", "the firewall VM",
+       fmt::format("no machine is clearly the firewall VM ({}): give --firewall-vm. Until then "
+                   "no VM is placed behind a firewall interface, and the firewall VM's outside "
+                   "adapters are judged as any VM's",
+                   which),
+       ""});
+}
+
 // Ties each firewall interface to the adapter its device is, and gives the interface that
 // adapter's MAC, so that the VBoxManage-style wiring and the matrix agree on it.
 void JoinInterfaces(AuditResult& r) {
@@ -38,8 +75,10 @@ void JoinInterfaces(AuditResult& r) {
   std::vector<GuestDevice> devices = FreeBsdDevices(fw->current);
   for (FirewallInterface& i : r.firewall.interfaces) {
     InterfaceJoin join{i.name, i.device, "", 0, false};
+    bool found = false;
     for (const GuestDevice& d : devices) {
       if (d.device != i.device) continue;
+      found = true;
       if (!Plugged(*d.adapter)) {
         join.slot = d.adapter->slot;
         join.unplugged = true;
@@ -50,6 +89,7 @@ void JoinInterfaces(AuditResult& r) {
       i.mac = d.adapter->mac;
       i.slot = d.adapter->slot;
     }
+    if (!found && !i.device.empty()) NoAdapterFor(r, i, devices);
     r.joins.push_back(join);
   }
 }
@@ -149,6 +189,7 @@ bool Audit(const AuditOptions& opts, const Date& today, AuditResult& r, Diagnost
   std::string named = opts.firewall_vm;
   if (named.empty() && expected) named = expected->spec.firewall.name;
   r.firewall_vm = FindFirewallVm(r.vbox, named);
+  NoFirewallVm(r);
   JoinInterfaces(r);
   PlaceVms(r);
   if (r.has_firewall || !r.vms.empty()) r.matrix = AuditMatrix(r.firewall, r.vms, opts.atoms);

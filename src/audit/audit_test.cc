@@ -690,5 +690,54 @@ TEST_F(AuditTest, NatReflectionByProxyPassesWhateverTheInsideRulesSay) {
   EXPECT_EQ(Find(r, "port-forward-reflected"), nullptr);
 }
 
+// A .vbox machine file under dir_/vms with `adapters` (slot, attachment element) in its
+// Hardware; Intel adapters, which FreeBSD names em0, em1, ... in slot order.
+void WriteMachine(const fs::path& dir, const std::string& name,
+                  const std::vector<std::pair<int, std::string>>& adapters,
+                  const std::string& type = "82540EM") {
+  std::string network;
+  for (const auto& [slot, attachment] : adapters) {
+    network += fmt::format("<Adapter slot=\"{}\" enabled=\"true\" type=\"{}\">{}</Adapter>",
+                           slot, type, attachment);
+  }
+  fs::create_directories(dir);
+  Spit(dir / (name + ".vbox"),
+       fmt::format("<?xml version=\"1.0\"?>\n<VirtualBox xmlns=\"http://www.virtualbox.org/\" "
+                   "version=\"1.19-linux\"><Machine uuid=\"{{{}}}\" name=\"{}\" "
+                   "OSType=\"Debian_64\"><Hardware><Network>{}</Network></Hardware></Machine>"
+                   "</VirtualBox>\n",
+                   name, name, network));
+}
+
+// The config's DMZ is on em2, but the firewall VM has two adapters: pfSense would not find it.
+TEST_F(AuditTest, InterfaceWithoutAnAdapterOfTheFirewallVmIsFound) {
+  WriteMachine(dir_ / "vms", "pfsense",
+               {{0, "<NAT/>"}, {1, "<InternalNetwork name=\"lan\"/>"}});
+  AuditOptions opts;
+  opts.pfsense = Config("").string();
+  opts.vbox = {(dir_ / "vms").string()};
+  AuditResult r = Run(opts);
+  ASSERT_EQ(r.firewall_vm, "pfsense");
+  const Finding* f = Find(r, "interface-without-adapter");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_EQ(f->subject, "interface 'opt1'");
+  EXPECT_THAT(f->message, HasSubstr("its adapters are em0 (adapter 1), em1 (adapter 2)"));
+}
+
+// Two gateways, neither named like a firewall: the audit says it cannot tell, and which.
+TEST_F(AuditTest, AmbiguousFirewallVmIsSaidWithItsCandidates) {
+  for (const char* name : {"gw1", "web"}) {
+    WriteMachine(dir_ / "vms", name, {{0, "<NAT/>"}, {1, "<InternalNetwork name=\"lan\"/>"}});
+  }
+  AuditOptions opts;
+  opts.pfsense = Config("").string();
+  opts.vbox = {(dir_ / "vms").string()};
+  AuditResult r = Run(opts);
+  EXPECT_EQ(r.firewall_vm, "");
+  const Finding* f = Find(r, "firewall-vm-not-found");
+  ASSERT_NE(f, nullptr) << FormatAudit(r, opts);
+  EXPECT_THAT(f->message, HasSubstr("it could be 'gw1', 'web'): give --firewall-vm"));
+}
+
 }  // namespace
 }  // namespace bulkhead

@@ -425,23 +425,35 @@ std::vector<const VBoxMachine*> Keep(const std::vector<const VBoxMachine*>& in,
   return out;
 }
 
+// Candidates by name first, then by shape; a FreeBSD OS type breaks a tie between gateways.
+// One machine when it is clear, else those still in the running.
+std::vector<const VBoxMachine*> Candidates(const VBoxInventory& inv) {
+  std::vector<const VBoxMachine*> all;
+  for (const VBoxMachine& m : inv.machines) all.push_back(&m);
+  auto by_name = Keep(all, [](const VBoxMachine& m) { return NamedLikeFirewall(m.name); });
+  if (by_name.size() == 1) return by_name;
+  auto gateways = Keep(by_name.empty() ? all : by_name, LooksLikeGateway);
+  if (gateways.size() <= 1) return gateways.empty() ? by_name : gateways;
+  auto freebsd = Keep(gateways, [](const VBoxMachine& m) {
+    return Lower(m.os_type).find("freebsd") != std::string::npos;
+  });
+  return freebsd.size() == 1 ? freebsd : gateways;
+}
+
 }  // namespace
 
-// Candidates by name first, then by shape; a FreeBSD OS type breaks a tie between gateways.
 std::string FindFirewallVm(const VBoxInventory& inv, const std::string& named) {
   if (!named.empty()) {
     if (const VBoxMachine* m = inv.FindMachine(named)) return m->name;
   }
-  std::vector<const VBoxMachine*> all;
-  for (const VBoxMachine& m : inv.machines) all.push_back(&m);
-  auto by_name = Keep(all, [](const VBoxMachine& m) { return NamedLikeFirewall(m.name); });
-  if (by_name.size() == 1) return by_name[0]->name;
-  auto gateways = Keep(by_name.empty() ? all : by_name, LooksLikeGateway);
-  if (gateways.size() == 1) return gateways[0]->name;
-  auto freebsd = Keep(gateways, [](const VBoxMachine& m) {
-    return Lower(m.os_type).find("freebsd") != std::string::npos;
-  });
-  return freebsd.size() == 1 ? freebsd[0]->name : "";
+  std::vector<const VBoxMachine*> c = Candidates(inv);
+  return c.size() == 1 ? c[0]->name : "";
+}
+
+std::vector<std::string> FirewallVmCandidates(const VBoxInventory& inv) {
+  std::vector<std::string> out;
+  for (const VBoxMachine* m : Candidates(inv)) out.push_back(m->name);
+  return out;
 }
 
 std::vector<Finding> VmFindings(const VBoxInventory& inv, const std::string& firewall_vm) {

@@ -19,6 +19,10 @@ namespace bulkhead {
 // only machine with both an outside adapter and internal networks); "" when none is clear.
 std::string FindFirewallVm(const VBoxInventory& inv, const std::string& named);
 
+// When no machine is clearly the firewall VM, those that could be it (named like one, or a
+// gateway between an outside adapter and internal networks); empty when none could.
+std::vector<std::string> FirewallVmCandidates(const VBoxInventory& inv);
+
 std::vector<Finding> VmFindings(const VBoxInventory& inv, const std::string& firewall_vm);
 
 }  // namespace bulkhead
