@@ -214,7 +214,8 @@ struct Walks {
   std::vector<Part> parts;                    // FirstParts
   std::unordered_set<std::string> looked_at;  // the accepting rules whose Passed counts
   std::unordered_set<std::string> reached;
-  std::map<std::string, Passed> passed;  // of the rules looked at
+  std::map<std::string, Passed> passed;  // of the rules looked at, inbound only
+  bool inbound = true;                   // of the walk under way
 };
 
 void NotePassed(const Part& part, const AddrSet& inside, Passed& p) {
@@ -260,7 +261,10 @@ void Walk(const IndexedChain& c, AddrAtoms* atoms, const std::vector<size_t>& ru
     const std::string& key = c.keys[rules[k]];
     bool takes = walk.Reaches(sub.rules[k].match);
     if (takes || walk.Reaches(sub.rules[k].unknown)) w.reached.insert(key);
-    if (takes && c.chain.rules[rules[k]].action == Action::kAccept && w.looked_at.count(key)) {
+    // What a rule passes on the way out goes where routing already sent it: the findings
+    // judge what a rule lets in.
+    if (takes && w.inbound && c.chain.rules[rules[k]].action == Action::kAccept &&
+        w.looked_at.count(key)) {
       NotePassed(part, w.inside, w.passed[key]);
     }
     walk.Discard();
@@ -350,7 +354,9 @@ Walks WalkAll(const FirewallView& fw, const IndexedChain& forward, const Indexed
   std::unique_ptr<AddrAtoms> forward_atoms = SharedAtoms(forward.chain, w.parts);
   std::unique_ptr<AddrAtoms> output_atoms = SharedAtoms(output.chain, w.parts);
   for (const FirewallInterface& i : fw.interfaces) {
+    w.inbound = true;
     WalkChain(forward, forward_atoms.get(), i.name, "", w);
+    w.inbound = false;
     WalkChain(output, output_atoms.get(), "", i.name, w);
   }
   return w;

@@ -65,6 +65,17 @@ class RuleFindingsTest : public harness::TempDirTest {
   }
 };
 
+// A floating rule for both directions that the interface's rules override on the way in passes
+// nothing in: what it passes on the way out makes it no wider than it looks.
+TEST_F(RuleFindingsTest, WhatARulePassesOnTheWayOutMakesItNoWider) {
+  std::vector<Finding> f = Findings(
+      "<rule><type>pass</type><interface>lan</interface><floating>yes</floating>"
+      "<direction>any</direction><ipprotocol>inet</ipprotocol><source><any/></source>"
+      "<destination><any/></destination><descr>both ways</descr></rule>" +
+      Rule("block", "lan", "no"));
+  EXPECT_EQ(Find(f, "rule-wider-than-it-looks"), nullptr);
+}
+
 // pf lets the last matching rule decide unless a quick one matched first, and it meets interface
 // rules after floating ones: an interface rule that matches the packets of a floating non-quick
 // rule wins over it, wherever it is written.
