@@ -739,5 +739,20 @@ TEST_F(AuditTest, AmbiguousFirewallVmIsSaidWithItsCandidates) {
   EXPECT_THAT(f->message, HasSubstr("it could be 'gw1', 'web'): give --firewall-vm"));
 }
 
+// pfSense blocks TCP and UDP port 0 everywhere, and no matrix holds it: a cell that lacks only
+// udp 53 says that much, not "udp 0,53".
+TEST_F(AuditTest, PortZeroIsNoLackInACell) {
+  AuditOptions opts;
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>block</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <protocol>udp</protocol><source><any/></source><destination><any/><port>53</port>
+      </destination></rule>
+    <rule><type>pass</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><any/></destination></rule>
+  </filter>)").string();
+  std::string text = FormatAudit(Run(opts), opts);
+  EXPECT_THAT(text, HasSubstr("-> internet             any except udp 53\n")) << text;
+}
+
 }  // namespace
 }  // namespace bulkhead

@@ -22,8 +22,12 @@ AddrSet NameSpaces() {
 std::string ServicesText(const ServiceSet& svc) {
   ServiceSet shown = svc;
   for (uint8_t proto : {kProtoTcp, kProtoUdp, kProtoIcmp, kProtoIcmpV6}) {
-    if (Proto(proto).Intersect(MatrixServices()).IsSubsetOf(svc)) {
+    ServiceSet in_matrix = Proto(proto).Intersect(MatrixServices());
+    if (in_matrix.IsSubsetOf(svc)) {
       shown = shown.Union(Proto(proto));
+    } else if (in_matrix.Subtract(svc).ranges().size() < svc.Intersect(in_matrix).ranges().size()) {
+      // Told by what it lacks ("udp except 53"): what no matrix holds is no lack.
+      shown = shown.Union(Proto(proto).Subtract(MatrixServices()));
     }
   }
   if (MatrixServices().IsSubsetOf(svc)) shown = AllServices();
