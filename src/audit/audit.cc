@@ -129,9 +129,9 @@ void PlaceVms(AuditResult& r) {
         if (vm.iface.empty()) vm.iface = iface;
         if (iface == vm.iface) vm.addresses = vm.addresses.Union(ReservedAddrs(r, iface, a.mac));
       } else if (a.attachment != Attachment::kIntnet) {
-        vm.bypasses.push_back(fmt::format("'{}' adapter {} is {} ('{}'): it bypasses the firewall",
-                                          m.name, a.slot, AttachmentName(a.attachment),
-                                          a.network));
+        std::string on = a.network.empty() ? "" : fmt::format(" ('{}')", a.network);
+        vm.bypasses.push_back(fmt::format("'{}' adapter {} is {}{}: it bypasses the firewall",
+                                          m.name, a.slot, AttachmentName(a.attachment), on));
       }
     }
     r.vms.push_back(std::move(vm));
