@@ -193,11 +193,10 @@ std::vector<Part> FirstParts(const std::vector<AddrSet>& networks) {
 // The two halves of a part by service, which lie inside or outside whatever it does; nullopt
 // for a part of one service.
 std::optional<std::pair<Part, Part>> Halves(const Part& p) {
-  uint32_t lo = p.services.front(), hi = p.services.back();
-  if (lo == hi) return std::nullopt;
-  uint32_t mid = lo + (hi - lo) / 2;
-  return std::pair{MakePart(p.destinations, p.services.Intersect(ServiceSet(lo, mid))),
-                   MakePart(p.destinations, p.services.Intersect(ServiceSet(mid + 1, hi)))};
+  auto halves = ServiceHalves(p.services);
+  if (!halves) return std::nullopt;
+  return std::pair{MakePart(p.destinations, std::move(halves->first)),
+                   MakePart(p.destinations, std::move(halves->second))};
 }
 
 // What an accepting rule decides first, as far as the findings look at it: where inside it
@@ -271,11 +270,7 @@ void Walk(const IndexedChain& c, AddrAtoms* atoms, const std::vector<size_t>& ru
   }
 }
 
-// Past this many rules, a part is halved if that leaves each half with at most six in seven
-// of them: the rules that meet both halves are mostly wide ones, which cut the undecided
-// packets into few fragments. Both numbers are the fastest found on generated rule sets.
-constexpr size_t kRulesPerWalk = 512;
-
+// Halved by service past kRulesPerWalk rules (engine/first_match.h).
 void WalkPart(const IndexedChain& c, AddrAtoms* atoms, const std::vector<size_t>& rules,
               const Part& part, Walks& w) {
   if (rules.empty()) return;  // no rule to reach or pass
@@ -284,7 +279,7 @@ void WalkPart(const IndexedChain& c, AddrAtoms* atoms, const std::vector<size_t>
   if (halves) {
     std::vector<size_t> first = Meeting(c, rules, halves->first);
     std::vector<size_t> second = Meeting(c, rules, halves->second);
-    if (7 * std::max(first.size(), second.size()) <= 6 * rules.size()) {
+    if (WorthHalving(rules.size(), first.size(), second.size())) {
       WalkPart(c, atoms, first, halves->first, w);
       WalkPart(c, atoms, second, halves->second, w);
       return;

@@ -167,6 +167,14 @@ PacketSet FirstMatchWalk::TakeRest() {
   return atoms_ ? atoms_->Decode(rest) : rest;
 }
 
+std::optional<std::pair<ServiceSet, ServiceSet>> ServiceHalves(const ServiceSet& services) {
+  uint32_t lo = services.front(), hi = services.back();
+  if (lo == hi) return std::nullopt;
+  uint32_t mid = lo + (hi - lo) / 2;
+  return std::pair{services.Intersect(ServiceSet(lo, mid)),
+                   services.Intersect(ServiceSet(mid + 1, hi))};
+}
+
 void AddRules(AddrAtoms& atoms, const Chain& chain) {
   for (const PolicyRule& r : chain.rules) {
     atoms.Add(r.match);

@@ -6,10 +6,12 @@
 // same rules many times builds the atoms once (AddRules) and hands them to every walk.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/atoms.h"
@@ -66,5 +68,18 @@ class FirstMatchWalk {
 
 // Adds every address set of the chain's rules to `atoms`, before Build.
 void AddRules(AddrAtoms& atoms, const Chain& chain);
+
+// A walk through many rules costs each rule a look at every undecided cube, and the rules
+// before it cut those into ever more pieces. Past kRulesPerWalk rules, walking the packets in
+// parts by service, each part through only the rules that meet it, costs far less; a part is
+// halved while each half keeps at most six in seven of its rules (those meeting both are mostly
+// wide ones, which cut little). Both numbers are the fastest found on generated rule sets.
+inline constexpr size_t kRulesPerWalk = 512;
+// The two halves of `services` by number; nullopt for a set of one service.
+std::optional<std::pair<ServiceSet, ServiceSet>> ServiceHalves(const ServiceSet& services);
+// Whether a part met by `rules` rules is worth walking as halves met by `low` and `high`.
+inline bool WorthHalving(size_t rules, size_t low, size_t high) {
+  return 7 * std::max(low, high) <= 6 * rules;
+}
 
 }  // namespace bulkhead

@@ -71,15 +71,9 @@ bool RuleApplies(const PolicyRule& rule, const std::string& iif, const std::stri
 
 namespace {
 
-// A walk costs each rule a look at every undecided cube, and the rules before it cut those into
-// ever more pieces: over thousands of rules its time grows with their square. Rules that match
-// few services meet only part of the packets, so past kRulesPerWalk rules the packets are cut
-// in two by service, each half walked through the rules that meet it, as long as each half
-// keeps at most six in seven of them (the rules meeting both are mostly wide ones, which cut
-// little). The result is the same: a packet of one half is never matched by a rule that
-// matches no service of that half.
-constexpr size_t kRulesPerWalk = 512;
-
+// Evaluate on a long chain: the packets in parts by service (kRulesPerWalk), decisions gathered
+// by rule. The result is one walk's: a packet of one part is never matched by a rule that
+// matches no service of that part.
 class ServiceCutWalk {
  public:
   ServiceCutWalk(const Chain& chain, AtomUse atoms, AddrAtoms* shared)
@@ -98,12 +92,12 @@ class ServiceCutWalk {
 
   void Walk(std::vector<size_t> rules, const ServiceSet& part, PacketSet packets) {
     if (packets.empty()) return;
-    if (rules.size() > kRulesPerWalk && part.front() < part.back()) {
-      uint32_t mid = part.front() + (part.back() - part.front()) / 2;
-      ServiceSet low = part.Intersect(ServiceSet(part.front(), mid));
-      ServiceSet high = part.Intersect(ServiceSet(mid + 1, part.back()));
+    std::optional<std::pair<ServiceSet, ServiceSet>> halves;
+    if (rules.size() > kRulesPerWalk) halves = ServiceHalves(part);
+    if (halves) {
+      auto& [low, high] = *halves;
       std::vector<size_t> low_rules = Meeting(rules, low), high_rules = Meeting(rules, high);
-      if (7 * std::max(low_rules.size(), high_rules.size()) <= 6 * rules.size()) {
+      if (WorthHalving(rules.size(), low_rules.size(), high_rules.size())) {
         Walk(std::move(low_rules), low, OfServices(packets, low));
         Walk(std::move(high_rules), high, OfServices(packets, high));
         return;
