@@ -127,9 +127,15 @@ std::string FamilyServices(const Matrix& m, const PacketSet& p) {
   return fmt::format("ipv4 {}; ipv6 {}", v4_text, v6_text);
 }
 
-// " to 203.0.113.80/29, www.mybank.example" or " to all but 192.168.1.0/24" when a cell passes
-// to part of its column only (a host in a network, a named destination in the internet), with
-// the addresses counted when they are many; "" when it passes to all of it.
+// Addresses in a line of text: listed when few, else counted.
+std::string FewAddrs(const AddrSet& s, const NameTable& names) {
+  if (s.ranges().size() <= 6) return FormatAddrs(s, &names);
+  return fmt::format("{} address ranges", s.ranges().size());
+}
+
+// "203.0.113.80/29, www.mybank.example" or "all but 192.168.1.0/24" when a cell passes to part
+// of its column only (a host in a network, a named destination in the internet), with the
+// addresses counted when they are many; "" when it passes to all of it.
 std::string PartOfColumn(const Matrix& m, const PacketSet& p, const Endpoint& column,
                          const NameTable& names) {
   AddrSet to = m.InAddresses(p.Destinations());
@@ -138,19 +144,18 @@ std::string PartOfColumn(const Matrix& m, const PacketSet& p, const Endpoint& co
     if (to.Intersects(AllAddrs(f))) whole = whole.Union(column.addresses.Intersect(AllAddrs(f)));
   }
   if (to == whole) return "";
-  if (to.ranges().size() <= 6) return " to " + FormatAddrs(to, &names);
-  AddrSet missing = whole.Subtract(to);
-  if (missing.ranges().size() <= 6) return " to all but " + FormatAddrs(missing, &names);
-  if (missing.ranges().size() < to.ranges().size()) {
-    return fmt::format(" to all but {} address ranges", missing.ranges().size());
+  if (to.ranges().size() > 6) {
+    AddrSet missing = whole.Subtract(to);
+    if (missing.ranges().size() < to.ranges().size()) return "all but " + FewAddrs(missing, names);
   }
-  return fmt::format(" to {} address ranges", to.ranges().size());
+  return FewAddrs(to, names);
 }
 
-// Addresses in a line of text: listed when few, else counted.
-std::string FewAddrs(const AddrSet& s, const NameTable& names) {
-  if (s.ranges().size() <= 6) return FormatAddrs(s, &names);
-  return fmt::format("{} address ranges", s.ranges().size());
+// PartOfColumn as the text goes on after the services: " to 10.0.2.5", or nothing.
+std::string ToPartOfColumn(const Matrix& m, const PacketSet& p, const Endpoint& column,
+                           const NameTable& names) {
+  std::string part = PartOfColumn(m, p, column, names);
+  return part.empty() ? "" : " to " + part;
 }
 
 // A cell is told as its services towards its addresses, which is exact only when each of those
@@ -222,11 +227,11 @@ std::string MatrixText(const AuditResult& r) {
       const NameTable& names = r.firewall.policy.names;
       std::string text = c.passed.empty() ? ""
                                           : FamilyServices(m, c.passed) +
-                                                PartOfColumn(m, c.passed, dst, names) +
+                                                ToPartOfColumn(m, c.passed, dst, names) +
                                                 ExceptText(m, c.passed, names);
       if (!c.unknown.empty()) {
         text += fmt::format("{}may: {}{}{}", text.empty() ? "" : "; ", FamilyServices(m, c.unknown),
-                            PartOfColumn(m, c.unknown, dst, names),
+                            ToPartOfColumn(m, c.unknown, dst, names),
                             ExceptText(m, c.unknown, names));
       }
       if (text.empty()) continue;
@@ -269,13 +274,6 @@ std::string NotModelledText(const AuditResult& r) {
 // The exceptions JSON lists for a cell; past these many, the last entry counts the rest.
 constexpr size_t kJsonExceptions = 50;
 
-// PartOfColumn for JSON: "10.0.2.5" or "all but 192.168.1.0/24"; "" for the whole column.
-std::string PartOf(const Matrix& m, const PacketSet& p, const Endpoint& column,
-                   const NameTable& names) {
-  std::string part = PartOfColumn(m, p, column, names);
-  return part.starts_with(" to ") ? part.substr(4) : part;
-}
-
 nlohmann::json CellJson(const AuditResult& r, size_t s, size_t d) {
   const Cell& c = r.matrix.At(s, d);
   const NameTable& names = r.firewall.policy.names;
@@ -289,10 +287,10 @@ nlohmann::json CellJson(const AuditResult& r, size_t s, size_t d) {
   return {{"from", r.matrix.sources[s].name},
           {"to", r.matrix.destinations[d].name},
           {"services", c.passed.empty() ? "" : FamilyServices(r.matrix, c.passed)},
-          {"services_to", c.passed.empty() ? "" : PartOf(r.matrix, c.passed, dst, names)},
+          {"services_to", c.passed.empty() ? "" : PartOfColumn(r.matrix, c.passed, dst, names)},
           {"services_except", Exceptions(r.matrix, c.passed, names, kJsonExceptions)},
           {"may", c.unknown.empty() ? "" : FamilyServices(r.matrix, c.unknown)},
-          {"may_to", c.unknown.empty() ? "" : PartOf(r.matrix, c.unknown, dst, names)},
+          {"may_to", c.unknown.empty() ? "" : PartOfColumn(r.matrix, c.unknown, dst, names)},
           {"may_except", Exceptions(r.matrix, c.unknown, names, kJsonExceptions)},
           {"unknown_why", c.unknown_why},
           {"notes", c.notes},
