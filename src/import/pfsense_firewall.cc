@@ -798,6 +798,7 @@ bool Reader::Read(const std::string& text) {
   ReadReservations(root);
   ReadAliases(root);
   ReadAdminServices(root);
+  gateways_ = root.child("gateways");
   PublishInterfaces();
   AddAutomaticRules(root);
   ReadFilter(root);

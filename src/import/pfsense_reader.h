@@ -114,7 +114,7 @@ class Reader {
   Services RuleServices(Node rule, const std::string& path, Family f, RuleNotes& notes);
   std::vector<Family> RuleFamilies(Node rule, const std::string& path, RuleNotes& notes);
   AddrSet SelfAddrs() const;
-  AddrSet RoutedAway(Node rule, const std::string& gateway) const;
+  const AddrSet& RoutedAway(const std::string& gateway);
   // The packets of a rule: source x destination x services, per family.
   Maybe<PacketSet> RuleMatch(Node rule, const std::string& path,
                              const std::vector<Family>& families, RuleNotes& notes);
@@ -172,7 +172,7 @@ class Reader {
   void ReadRule(Node rule, const std::string& path);
   std::optional<IfaceMatch> RuleInterfaces(Node rule, const std::string& path, bool floating,
                                            RuleNotes& notes, std::vector<std::string>& keys);
-  void RuleOptions(Node rule, const std::string& path, RuleNotes& notes);
+  void RuleOptions(Node rule, const std::string& path, bool passes, RuleNotes& notes);
   void NoteUnknownRuleElements(Node rule, const std::string& path);
   void PlaceOf(Node rule, WrittenRule& w) const;
   void Place(PolicyRule r, const WrittenRule& w, bool group);
@@ -201,6 +201,8 @@ class Reader {
   std::map<std::string, std::vector<std::string>> groups_;  // interface groups: members
   std::map<std::string, Node> aliases_;
   std::map<std::string, Addrs> alias_addrs_;  // whole expansions, by alias name
+  Node gateways_;                              // <gateways>, for policy routing
+  std::map<std::string, AddrSet> routed_away_;  // RoutedAway, by gateway name
 
   // The rules in pf's buckets, before they are placed into chains. Each list is indexed by
   // bucket: 0 floating, 1 group, 2 interface, in the order pf evaluates them.

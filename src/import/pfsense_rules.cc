@@ -96,7 +96,7 @@ std::optional<IfaceMatch> Reader::RuleInterfaces(Node rule, const std::string& p
 
 // Options that add match conditions the packet model has no axis for, or that make a rule
 // come and go: whether the rule matches at all is then unknown.
-void Reader::RuleOptions(Node rule, const std::string& path, RuleNotes& notes) {
+void Reader::RuleOptions(Node rule, const std::string& path, bool passes, RuleNotes& notes) {
   for (const char* name :
        {"sched", "tagged", "os", "dscp", "vlanprio", "tcpflags1", "tcpflags2", "prio"}) {
     if (Text(rule.child(name)).empty()) continue;
@@ -113,8 +113,8 @@ void Reader::RuleOptions(Node rule, const std::string& path, RuleNotes& notes) {
     notes.whole_unknown = true;
   }
   std::string gateway = Text(rule.child("gateway"));
-  if (!gateway.empty() && Text(rule.child("type")) == "pass") {
-    notes.routed_away = RoutedAway(rule, gateway);
+  if (!gateway.empty() && passes) {
+    notes.routed_away = RoutedAway(gateway);
     Unknown(path + "/gateway",
             fmt::format("policy routing to gateway '{}' sends what the rule passes to the "
                         "firewall and to other interfaces' networks out to the gateway instead "
@@ -128,13 +128,12 @@ void Reader::RuleOptions(Node rule, const std::string& path, RuleNotes& notes) {
 // (pfSense exempts only VPN networks, and only for a destination of any): packets for the
 // firewall itself or for a network behind another interface do not get there. Those behind the
 // gateway's own interface, and the internet, still do. Unknown gateways and gateway groups may
-// leave by any interface.
-AddrSet Reader::RoutedAway(Node rule, const std::string& gateway) const {
+// leave by any interface. Worked out once per gateway.
+const AddrSet& Reader::RoutedAway(const std::string& gateway) {
+  auto [it, fresh] = routed_away_.try_emplace(gateway);
+  if (!fresh) return it->second;
   std::string via;
-  Node top = rule;
-  while (top.parent().type() == pugi::node_element) top = top.parent();
-  Node gateways = top.child("gateways");
-  for (Node g : gateways.children("gateway_item")) {
+  for (Node g : gateways_.children("gateway_item")) {
     if (Text(g.child("name")) == gateway) via = Text(g.child("interface"));
   }
   AddrSet away = SelfAddrs();
@@ -143,7 +142,8 @@ AddrSet Reader::RoutedAway(Node rule, const std::string& gateway) const {
     for (const Prefix& p : i.addresses) away = away.Union(AddrsOf(p.Network()));
     away = away.Union(i.dynamic);
   }
-  return away;
+  it->second = std::move(away);
+  return it->second;
 }
 
 // An element this reader does not know may be a match condition of a newer version: said once
@@ -205,7 +205,7 @@ void Reader::ReadRule(Node rule, const std::string& path) {
     match = RuleMatch(rule, path, families, notes);
   }
   if (notes.skipped_why.empty()) {
-    RuleOptions(rule, path, notes);
+    RuleOptions(rule, path, w.decides && w.action == Action::kAccept, notes);
     NoteUnknownRuleElements(rule, path);
   }
   w.loaded = notes.skipped_why.empty() && !notes.failed && !families.empty();
