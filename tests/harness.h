@@ -38,6 +38,16 @@ inline void Spit(const fs::path& p, const std::string& text) {
   out << text;
 }
 
+// A VirtualBox 7.0 machine file (settings 1.19) named `name`: `hardware` goes into its
+// Hardware element, `snapshots` before it.
+inline std::string VBoxMachineFile(const std::string& name, const std::string& hardware,
+                                   const std::string& snapshots = "") {
+  return "<?xml version=\"1.0\"?>\n"
+         "<VirtualBox xmlns=\"http://www.virtualbox.org/\" version=\"1.19-linux\">\n"
+         "<Machine uuid=\"{" + name + "}\" name=\"" + name + "\" OSType=\"Debian_64\">\n" +
+         snapshots + "<Hardware>" + hardware + "</Hardware>\n</Machine>\n</VirtualBox>\n";
+}
+
 inline fs::path SourceDir() { return fs::path(BULKHEAD_SOURCE_DIR); }
 
 // The shared corpus of real configurations, beside the checkout (read-only).

@@ -159,6 +159,14 @@ class AuditTest : public harness::TempDirTest {
     return p;
   }
 
+  // An audit of the bare Config and the machine files under dir_/vms.
+  AuditOptions WithMachines() {
+    AuditOptions opts;
+    opts.pfsense = Config("").string();
+    opts.vbox = {(dir_ / "vms").string()};
+    return opts;
+  }
+
   AuditResult Run(const AuditOptions& opts) {
     AuditResult r;
     Diagnostics diags;
@@ -702,20 +710,14 @@ void WriteMachine(const fs::path& dir, const std::string& name,
   }
   fs::create_directories(dir);
   Spit(dir / (name + ".vbox"),
-       fmt::format("<?xml version=\"1.0\"?>\n<VirtualBox xmlns=\"http://www.virtualbox.org/\" "
-                   "version=\"1.19-linux\"><Machine uuid=\"{{{}}}\" name=\"{}\" "
-                   "OSType=\"Debian_64\"><Hardware><Network>{}</Network></Hardware></Machine>"
-                   "</VirtualBox>\n",
-                   name, name, network));
+       harness::VBoxMachineFile(name, "<Network>" + network + "</Network>"));
 }
 
 // The config's DMZ is on em2, but the firewall VM has two adapters: pfSense would not find it.
 TEST_F(AuditTest, InterfaceWithoutAnAdapterOfTheFirewallVmIsFound) {
   WriteMachine(dir_ / "vms", "pfsense",
                {{0, "<NAT/>"}, {1, "<InternalNetwork name=\"lan\"/>"}});
-  AuditOptions opts;
-  opts.pfsense = Config("").string();
-  opts.vbox = {(dir_ / "vms").string()};
+  AuditOptions opts = WithMachines();
   AuditResult r = Run(opts);
   ASSERT_EQ(r.firewall_vm, "pfsense");
   const Finding* f = Find(r, "interface-without-adapter");
@@ -729,9 +731,7 @@ TEST_F(AuditTest, AmbiguousFirewallVmIsSaidWithItsCandidates) {
   for (const char* name : {"gw1", "web"}) {
     WriteMachine(dir_ / "vms", name, {{0, "<NAT/>"}, {1, "<InternalNetwork name=\"lan\"/>"}});
   }
-  AuditOptions opts;
-  opts.pfsense = Config("").string();
-  opts.vbox = {(dir_ / "vms").string()};
+  AuditOptions opts = WithMachines();
   AuditResult r = Run(opts);
   EXPECT_EQ(r.firewall_vm, "");
   const Finding* f = Find(r, "firewall-vm-not-found");

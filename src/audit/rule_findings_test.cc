@@ -63,6 +63,16 @@ class RuleFindingsTest : public harness::TempDirTest {
     }
     return nullptr;
   }
+
+  // The subject and message of the first finding of `kind`, "no <kind> finding" when none.
+  static std::string SubjectOf(const std::vector<Finding>& findings, const std::string& kind) {
+    const Finding* f = Find(findings, kind);
+    return f ? f->subject : "no " + kind + " finding";
+  }
+  static std::string MessageOf(const std::vector<Finding>& findings, const std::string& kind) {
+    const Finding* f = Find(findings, kind);
+    return f ? f->message : "no " + kind + " finding";
+  }
 };
 
 // A floating rule for both directions that the interface's rules override on the way in passes
@@ -81,20 +91,16 @@ TEST_F(RuleFindingsTest, WhatARulePassesOnTheWayOutMakesItNoWider) {
 // rule wins over it, wherever it is written.
 TEST_F(RuleFindingsTest, FloatingNonQuickRuleOverriddenByAnInterfaceRuleIsToldSo) {
   std::vector<Finding> f = Findings(Rule("pass", "floating", "float") + Rule("block", "lan", "if"));
-  const Finding* shadowed = Find(f, "rule-shadowed");
-  ASSERT_NE(shadowed, nullptr);
-  EXPECT_EQ(shadowed->subject, "rule 'float' (filter/rule[1])");
-  EXPECT_EQ(shadowed->message,
+  EXPECT_EQ(SubjectOf(f, "rule-shadowed"), "rule 'float' (filter/rule[1])");
+  EXPECT_EQ(MessageOf(f, "rule-shadowed"),
             "the rule never takes effect: a later rule decides every packet it would match "
             "otherwise ('if' (filter/rule[2]) decides instead: the rule is not quick, and the last "
             "match wins; interface rules are evaluated after floating rules)");
 
   // Written first, the interface rule is still evaluated after the floating one.
   f = Findings(Rule("pass", "lan", "if") + Rule("pass", "floating", "float"));
-  const Finding* redundant = Find(f, "rule-redundant");
-  ASSERT_NE(redundant, nullptr);
-  EXPECT_EQ(redundant->subject, "rule 'float' (filter/rule[2])");
-  EXPECT_EQ(redundant->message,
+  EXPECT_EQ(SubjectOf(f, "rule-redundant"), "rule 'float' (filter/rule[2])");
+  EXPECT_EQ(MessageOf(f, "rule-redundant"),
             "the rule never decides a packet, and a later rule already does what it would ('if' "
             "(filter/rule[1]) decides instead: the rule is not quick, and the last match wins; "
             "interface rules are evaluated after floating rules)");
@@ -103,9 +109,7 @@ TEST_F(RuleFindingsTest, FloatingNonQuickRuleOverriddenByAnInterfaceRuleIsToldSo
 TEST_F(RuleFindingsTest, NonQuickRuleOverriddenByALaterOneOfItsKindNeedsNoWordOnKinds) {
   std::vector<Finding> f =
       Findings(Rule("pass", "floating", "first") + Rule("block", "floating", "second"));
-  const Finding* shadowed = Find(f, "rule-shadowed");
-  ASSERT_NE(shadowed, nullptr);
-  EXPECT_EQ(shadowed->message,
+  EXPECT_EQ(MessageOf(f, "rule-shadowed"),
             "the rule never takes effect: a later rule decides every packet it would match "
             "otherwise ('second' (filter/rule[2]) decides instead: the rule is not quick, and the "
             "last match wins)");
@@ -117,13 +121,11 @@ TEST_F(RuleFindingsTest, NonQuickRuleDecidedBothBeforeAndAfterSaysBoth) {
   std::vector<Finding> f = Findings(Rule("pass", "floating", "low", "1-1000", true) +
                                     Rule("block", "floating", "all tcp", "any") +
                                     Rule("pass", "lan", "high", "1001-65535"));
-  const Finding* shadowed = Find(f, "rule-shadowed");
-  ASSERT_NE(shadowed, nullptr);
-  EXPECT_EQ(shadowed->subject, "rule 'all tcp' (filter/rule[2])");
-  EXPECT_THAT(shadowed->message,
+  EXPECT_EQ(SubjectOf(f, "rule-shadowed"), "rule 'all tcp' (filter/rule[2])");
+  EXPECT_THAT(MessageOf(f, "rule-shadowed"),
               HasSubstr("the rule never takes effect: quick rules before it and later rules "
                         "decide every packet it would match otherwise ("));
-  EXPECT_THAT(shadowed->message,
+  EXPECT_THAT(MessageOf(f, "rule-shadowed"),
               HasSubstr("'low' (filter/rule[1]) and 'high' (filter/rule[3]) together decide "
                         "instead: the rule is not quick, and the last match wins; interface "
                         "rules are evaluated after floating rules)"));
@@ -132,19 +134,15 @@ TEST_F(RuleFindingsTest, NonQuickRuleDecidedBothBeforeAndAfterSaysBoth) {
 TEST_F(RuleFindingsTest, QuickRuleShadowedByAFloatingRuleWrittenAfterItSaysWhy) {
   std::vector<Finding> f =
       Findings(Rule("pass", "lan", "if") + Rule("block", "floating", "float", "", true));
-  const Finding* shadowed = Find(f, "rule-shadowed");
-  ASSERT_NE(shadowed, nullptr);
-  EXPECT_EQ(shadowed->subject, "rule 'if' (filter/rule[1])");
-  EXPECT_EQ(shadowed->message,
+  EXPECT_EQ(SubjectOf(f, "rule-shadowed"), "rule 'if' (filter/rule[1])");
+  EXPECT_EQ(MessageOf(f, "rule-shadowed"),
             "the rule never takes effect: rules before it decide every packet it would match "
             "otherwise ('float' (filter/rule[2]) decides first: floating rules are evaluated "
             "before interface rules)");
 
   // Of one kind, the order of the file is pf's: nothing more to say.
   f = Findings(Rule("block", "lan", "first") + Rule("pass", "lan", "second"));
-  shadowed = Find(f, "rule-shadowed");
-  ASSERT_NE(shadowed, nullptr);
-  EXPECT_EQ(shadowed->message,
+  EXPECT_EQ(MessageOf(f, "rule-shadowed"),
             "the rule never takes effect: rules before it decide every packet it would match "
             "otherwise ('first' (filter/rule[1]) decides first)");
 }
@@ -153,9 +151,7 @@ TEST_F(RuleFindingsTest, QuickRuleShadowedByAFloatingRuleWrittenAfterItSaysWhy) 
 TEST_F(RuleFindingsTest, OpnsenseNonQuickInterfaceRuleLosesToALaterOne) {
   std::string first = Replace(Rule("pass", "lan", "first"), "</descr>", "</descr><quick>0</quick>");
   std::vector<Finding> f = Findings(first + Rule("block", "lan", "second"), "opnsense");
-  const Finding* shadowed = Find(f, "rule-shadowed");
-  ASSERT_NE(shadowed, nullptr);
-  EXPECT_EQ(shadowed->message,
+  EXPECT_EQ(MessageOf(f, "rule-shadowed"),
             "the rule never takes effect: a later rule decides every packet it would match "
             "otherwise ('second' (filter/rule[2]) decides instead: the rule is not quick, and the "
             "last match wins)");
@@ -167,14 +163,10 @@ TEST_F(RuleFindingsTest, OpnsenseRulesAreNotSaidToBePfsenses) {
       "<source><any/></source><destination><any/></destination>"
       "<descr>CARP on LAN</descr></rule>";
   std::vector<Finding> f = Findings(carp + Rule("pass", "opt9", "gone"), "opnsense");
-  const Finding* redundant = Find(f, "rule-redundant");
-  ASSERT_NE(redundant, nullptr);
-  EXPECT_EQ(redundant->message,
+  EXPECT_EQ(MessageOf(f, "rule-redundant"),
             "no packet ever reaches the rule, and the rules before it already do what it would "
             "(OPNsense passes CARP (IP protocol 112, vrrp) decides first)");
-  const Finding* gone = Find(f, "rule-not-loaded");
-  ASSERT_NE(gone, nullptr);
-  EXPECT_EQ(gone->message,
+  EXPECT_EQ(MessageOf(f, "rule-not-loaded"),
             "the firewall does not load the rule: interface 'opt9' is disabled or missing");
   for (const Finding& each : f) EXPECT_THAT(each.message, ::testing::Not(HasSubstr("pfSense")));
 }

@@ -27,13 +27,7 @@ class Lab {
   // A 7.0 machine: `hardware` goes into its Hardware, `snapshots` before it.
   void Machine(const std::string& name, const std::string& hardware,
                const std::string& snapshots = "") {
-    std::string text = fmt::format(
-        "<?xml version=\"1.0\"?>\n"
-        "<VirtualBox xmlns=\"http://www.virtualbox.org/\" version=\"1.19-linux\">\n"
-        "<Machine uuid=\"{{{}}}\" name=\"{}\" OSType=\"Debian_64\">\n{}"
-        "<Hardware>{}</Hardware>\n</Machine>\n</VirtualBox>\n",
-        name, name, snapshots, hardware);
-    dir_.Write(name + ".vbox", text);
+    dir_.Write(name + ".vbox", harness::VBoxMachineFile(name, hardware, snapshots));
   }
 
   VBoxInventory Read() const {
