@@ -631,6 +631,19 @@ TEST_F(AuditTest, PolicyRoutedRuleLeavesLocalDestinationsUnknown) {
   EXPECT_THAT(text, HasSubstr("-> internet             any\n"));
   EXPECT_THAT(text, HasSubstr("policy routing to gateway 'WANGW'"));
   EXPECT_NE(Find(r, "verdict-unknown"), nullptr) << text;
+
+  // The routed rule takes its packets first: a later rule passing them does not make them sure.
+  opts.pfsense = Config(R"(<gateways><gateway_item><interface>wan</interface>
+      <gateway>dynamic</gateway><name>WANGW</name></gateway_item></gateways>
+    <filter>
+    <rule><type>pass</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <protocol>tcp</protocol><source><any/></source><destination><any/><port>80</port>
+      </destination><gateway>WANGW</gateway><descr>web by wan</descr></rule>
+    <rule><type>pass</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <source><any/></source><destination><any/></destination><descr>the rest</descr></rule>
+  </filter>)").string();
+  text = FormatAudit(Run(opts), opts);
+  EXPECT_THAT(text, HasSubstr("-> opt1 (network)       any except tcp 80; may: tcp 80\n"));
 }
 
 // A port without a protocol is dropped by pfSense, which keeps the rule to TCP: every TCP port

@@ -175,7 +175,8 @@ class Reader {
   void RuleOptions(Node rule, const std::string& path, bool passes, RuleNotes& notes);
   void NoteUnknownRuleElements(Node rule, const std::string& path);
   void PlaceOf(Node rule, WrittenRule& w) const;
-  void Place(PolicyRule r, const WrittenRule& w, bool group);
+  void Place(PolicyRule r, const WrittenRule& w, bool group,
+             const PolicyRule* ahead = nullptr);
   void Assemble();
   void SwitchFilterOff();
 

@@ -217,16 +217,22 @@ void Reader::ReadRule(Node rule, const std::string& path) {
   bool nowhere = ifaces && ifaces->names.empty() && w.interfaces.empty();
   if (w.loaded && w.decides && !nowhere) {
     PacketSet sure = notes.whole_unknown ? PacketSet() : match.sure;
-    if (!notes.routed_away.empty()) {
-      sure = sure.Subtract(
-          PacketSet::Of(AllAddrsBothFamilies(), notes.routed_away, AllServices()));
-    }
     PolicyRule r = MakeRule(w.action, sure, w.origin);
     r.unknown = match.sure.Union(match.maybe).Subtract(sure);
     if (!notes.unknown_why.empty()) r.unknown_why = notes.unknown_why.front();
     r.iif = *ifaces;
     bool group = groups_.count(w.tab) > 0 || IsSystemTab(w.tab);
-    Place(std::move(r), w, group);
+    // The rule still takes what policy routing sends away, but whether that arrives is unknown:
+    // a rule just ahead of it, which may drop those packets, says so to both bounds.
+    std::optional<PolicyRule> routed;
+    if (!notes.routed_away.empty()) {
+      routed = MakeRule(Action::kDrop, PacketSet(), w.origin);
+      routed->unknown = match.sure.Union(match.maybe).Intersect(
+          PacketSet::Of(AllAddrsBothFamilies(), notes.routed_away, AllServices()));
+      routed->unknown_why = notes.unknown_why.back();
+      routed->iif = *ifaces;
+    }
+    Place(std::move(r), w, group, routed ? &*routed : nullptr);
   }
   if (!notes.never_why.empty() && w.loaded) w.skipped_why = notes.never_why;
   fw_.written_rules.push_back(std::move(w));
@@ -246,16 +252,28 @@ void Reader::PlaceOf(Node rule, WrittenRule& w) const {
   w.quick = Flag(rule, "quick");
 }
 
-void Reader::Place(PolicyRule r, const WrittenRule& w, bool group) {
+// `ahead`, when given, is evaluated just before `r`: in a non-quick list, whose order Assemble
+// reverses, that is just after it.
+void Reader::Place(PolicyRule r, const WrittenRule& w, bool group, const PolicyRule* ahead) {
   int bucket = BucketOf(w, group);
+  auto add = [&](std::vector<PolicyRule>& list, PolicyRule rule, bool out) {
+    std::optional<PolicyRule> first;
+    if (ahead) {
+      first = *ahead;
+      if (out) first->oif = first->iif, first->iif = IfaceMatch{};
+    }
+    if (first && w.quick) list.push_back(*first);
+    list.push_back(std::move(rule));
+    if (first && !w.quick) list.push_back(*first);
+  };
   if (w.direction != "in") {
     PolicyRule out = r;
     out.oif = r.iif;
     out.iif = IfaceMatch{};
-    (w.quick ? buckets_.out_quick : buckets_.out_last)[bucket].push_back(std::move(out));
+    add((w.quick ? buckets_.out_quick : buckets_.out_last)[bucket], std::move(out), true);
   }
   if (w.direction == "out") return;
-  (w.quick ? buckets_.in_quick : buckets_.in_last)[bucket].push_back(std::move(r));
+  add((w.quick ? buckets_.in_quick : buckets_.in_last)[bucket], std::move(r), false);
 }
 
 void Reader::ReadFilter(Node root) {
