@@ -765,6 +765,15 @@ TEST_F(AuditTest, PortZeroIsNoLackInACell) {
   </filter>)").string();
   std::string text = FormatAudit(Run(opts), opts);
   EXPECT_THAT(text, HasSubstr("-> internet             any except udp 53\n")) << text;
+
+  // Nor is it held where a cell is told by what it holds.
+  opts.pfsense = Config(R"(<filter>
+    <rule><type>pass</type><interface>lan</interface><ipprotocol>inet</ipprotocol>
+      <protocol>tcp</protocol><source><any/></source><destination><any/><port>1-79</port>
+      </destination></rule>
+  </filter>)").string();
+  text = FormatAudit(Run(opts), opts);
+  EXPECT_THAT(text, HasSubstr("-> internet             tcp 1-79\n")) << text;
 }
 
 }  // namespace

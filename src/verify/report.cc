@@ -21,17 +21,20 @@ AddrSet NameSpaces() {
 
 std::string ServicesText(const ServiceSet& svc) {
   ServiceSet shown = svc;
+  ServiceSet zeros;  // TCP and UDP port 0 of the protocols `svc` holds only part of
   for (uint8_t proto : {kProtoTcp, kProtoUdp, kProtoIcmp, kProtoIcmpV6}) {
-    ServiceSet in_matrix = Proto(proto).Intersect(MatrixServices());
-    if (in_matrix.IsSubsetOf(svc)) {
+    if (Proto(proto).Intersect(MatrixServices()).IsSubsetOf(svc)) {
       shown = shown.Union(Proto(proto));
-    } else if (in_matrix.Subtract(svc).ranges().size() < svc.Intersect(in_matrix).ranges().size()) {
-      // Told by what it lacks ("udp except 53"): what no matrix holds is no lack.
-      shown = shown.Union(Proto(proto).Subtract(MatrixServices()));
+    } else if (proto == kProtoTcp || proto == kProtoUdp) {
+      zeros = zeros.Union(Ports(proto, 0, 0));
     }
   }
-  if (MatrixServices().IsSubsetOf(svc)) shown = AllServices();
-  return FormatServices(shown);
+  if (MatrixServices().IsSubsetOf(svc)) return FormatServices(AllServices());
+  // No matrix holds port 0, so it goes where it reads best: among what a set lacks it would
+  // be noise ("any except udp 0,53"), and so among what it holds ("tcp 0-79").
+  std::string lacking = FormatServices(shown.Union(zeros));
+  if (lacking.starts_with("any except")) return lacking;
+  return FormatServices(shown.Subtract(zeros));
 }
 
 namespace {
