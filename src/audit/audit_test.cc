@@ -700,6 +700,16 @@ TEST_F(AuditTest, NatReflectionByProxyPassesWhateverTheInsideRulesSay) {
   ASSERT_NE(f, nullptr) << text;
   EXPECT_THAT(f->message, HasSubstr("NAT reflection by proxy lets 'lan'"));
 
+  // Only the inside networks the forward's source lets in are reflected to.
+  opts.pfsense = Config(Replace(forward, "<source><any/></source>",
+                                "<source><network>lan</network></source>") +
+                        block)
+                     .string();
+  r = Run(opts);
+  ASSERT_NE(Find(r, "port-forward-reflected"), nullptr);
+  EXPECT_THAT(Find(r, "port-forward-reflected")->message,
+              HasSubstr("NAT reflection by proxy lets 'lan' reach"));
+
   // Pure NAT: the LAN's block all decides.
   opts.pfsense =
       Config("<system><enablenatreflectionpurenat>yes</enablenatreflectionpurenat></system>" +

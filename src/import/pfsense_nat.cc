@@ -111,9 +111,15 @@ void Reader::ReadPortForward(Node rule, const std::string& path, Reflection by_d
                     : own == "enable"  ? Reflection::kProxy
                     : own == "disable" ? Reflection::kOff
                                        : by_default;
+  // The inside interfaces whose hosts the forward's source lets in (those whose addresses are
+  // only known at run time may be any).
+  AddrSet sources = r.match.Union(r.unknown).Sources();
   std::vector<std::string> inside;
   for (const Iface& i : ifaces_) {
-    if (!i.outside && i.key != key) inside.push_back(i.key);
+    if (i.outside || i.key == key) continue;
+    bool meets = !i.dynamic.empty();
+    for (const Prefix& p : i.addresses) meets = meets || sources.Intersects(AddrsOf(p.Network()));
+    if (meets) inside.push_back(i.key);
   }
   if (mode == Reflection::kPureNat) {
     r.iif.names.insert(r.iif.names.end(), inside.begin(), inside.end());
