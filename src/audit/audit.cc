@@ -34,6 +34,12 @@ bool Plugged(const VBoxAdapter& a) {
 // interface missing at boot, and nothing the config says of it holds.
 void NoAdapterFor(AuditResult& r, const FirewallInterface& i,
                   const std::vector<GuestDevice>& devices) {
+  // A VLAN needs its parent adapter; tunnels, laggs and bridges are no adapter at all.
+  std::string parent = FreeBsdAdapterDevice(i.device);
+  if (parent.empty()) return;
+  bool has_parent = std::any_of(devices.begin(), devices.end(),
+                                [&](const GuestDevice& d) { return d.device == parent; });
+  if (has_parent) return;
   std::vector<std::string> have;
   for (const GuestDevice& d : devices) {
     have.push_back(fmt::format("{} (adapter {})", d.device, d.adapter->slot));
@@ -42,7 +48,7 @@ void NoAdapterFor(AuditResult& r, const FirewallInterface& i,
       {Risk::kMedium, "interface-without-adapter", fmt::format("interface '{}'", i.name),
        fmt::format("it is on device {}, but no adapter of the firewall VM '{}' is {} to FreeBSD "
                    "({}): pfSense would find the interface missing",
-                   i.device, r.firewall_vm, i.device,
+                   i.device, r.firewall_vm, parent,
                    have.empty() ? "it has no adapter"
                                 : fmt::format("its adapters are {}", fmt::join(have, ", "))),
        ""});
@@ -89,7 +95,7 @@ void JoinInterfaces(AuditResult& r) {
       i.mac = d.adapter->mac;
       i.slot = d.adapter->slot;
     }
-    if (!found && !i.device.empty()) NoAdapterFor(r, i, devices);
+    if (!found) NoAdapterFor(r, i, devices);
     r.joins.push_back(join);
   }
 }

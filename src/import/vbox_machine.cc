@@ -1319,12 +1319,13 @@ void Reader::AddMachine(VBoxMachine m) {
   inv_.machines.push_back(std::move(m));
 }
 
+constexpr std::pair<std::string_view, const char*> kDrivers[] = {
+    {"82540EM", "em"},   {"82543GC", "em"},  {"82545EM", "em"},
+    {"82574", "em"},     {"82583V", "em"},   {"virtio", "vtnet"},
+    {"Am79C970A", "le"}, {"Am79C973", "le"}, {"Am79C960", "le"},
+};
+
 std::string DriverOf(std::string_view type) {
-  static constexpr std::pair<std::string_view, const char*> kDrivers[] = {
-      {"82540EM", "em"},   {"82543GC", "em"},  {"82545EM", "em"},
-      {"82574", "em"},     {"82583V", "em"},   {"virtio", "vtnet"},
-      {"Am79C970A", "le"}, {"Am79C973", "le"}, {"Am79C960", "le"},
-  };
   for (const auto& [t, driver] : kDrivers) {
     if (t == type) return driver;
   }
@@ -1347,6 +1348,17 @@ bool ReadVBox(const std::string& file_or_dir, VBoxInventory& inv, Diagnostics& d
   size_t first = diags.list().size();
   Reader(inv, diags).ReadPath(file_or_dir);
   return !HasErrorsSince(diags, first);
+}
+
+std::string FreeBsdAdapterDevice(std::string_view device) {
+  std::string_view parent = device.substr(0, device.find_first_of("._"));
+  for (const auto& [type, driver] : kDrivers) {
+    std::string_view d = driver;
+    if (!parent.starts_with(d) || parent.size() == d.size()) continue;
+    std::string_view unit = parent.substr(d.size());
+    if (unit.find_first_not_of("0123456789") == std::string_view::npos) return std::string(parent);
+  }
+  return "";
 }
 
 // Adapters of a type FreeBSD has no driver for get no device and take no number.

@@ -180,5 +180,8 @@ struct GuestDevice {
   const VBoxAdapter* adapter = nullptr;
 };
 std::vector<GuestDevice> FreeBsdDevices(const VBoxHardware& hw);
+// The adapter device a FreeBSD interface sits on: "em1" for "em1", its VLANs "em1.10" and
+// "em1_vlan10"; "" for a device no VirtualBox adapter becomes (ovpns1, lagg0, bridge0).
+std::string FreeBsdAdapterDevice(std::string_view device);
 
 }  // namespace bulkhead

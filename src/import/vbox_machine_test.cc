@@ -836,5 +836,17 @@ TEST(FreeBsdDevices, CountedPerDriverInSlotOrder) {
   EXPECT_EQ(fmt::format("{}", fmt::join(devices, " ")), "1=vtnet0 2=em0 4=vtnet1 5=le0 6=em1 7=");
 }
 
+// A firewall interface sits on an adapter's device, or on a VLAN of one; other devices are no
+// adapter of any VM.
+TEST(VBoxMachine, AdapterDeviceOfAFreeBsdInterface) {
+  EXPECT_EQ(FreeBsdAdapterDevice("em1"), "em1");
+  EXPECT_EQ(FreeBsdAdapterDevice("vtnet12"), "vtnet12");
+  EXPECT_EQ(FreeBsdAdapterDevice("em1.10"), "em1");
+  EXPECT_EQ(FreeBsdAdapterDevice("le0_vlan7"), "le0");
+  for (const char* other : {"ovpns1", "lagg0", "bridge0", "em", "emx1", "gif0", ""}) {
+    EXPECT_EQ(FreeBsdAdapterDevice(other), "") << other;
+  }
+}
+
 }  // namespace
 }  // namespace bulkhead
