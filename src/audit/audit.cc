@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 
 #include "audit/expect.h"
 #include "audit/matrix_findings.h"
@@ -123,9 +125,16 @@ AddrSet ReservedAddrs(const AuditResult& r, const std::string& iface, const std:
 // Every machine but the firewall VM, behind the interface on one of its networks, with the
 // adapters that lead around the firewall.
 void PlaceVms(AuditResult& r) {
+  std::map<std::string, int> named;
+  for (const VBoxMachine& m : r.vbox.machines) ++named[m.name];
   for (const VBoxMachine& m : r.vbox.machines) {
     if (m.name == r.firewall_vm) continue;
-    PlacedVm vm{m.name, "", {}, {}, {}};
+    // Machines of one name (copies of one image, say) are told apart by their files.
+    std::string name = named[m.name] == 1 ? m.name
+                                          : fmt::format("{} ({})", m.name,
+                                                        std::filesystem::path(m.file).filename()
+                                                            .string());
+    PlacedVm vm{name, "", {}, {}, {}};
     for (const VBoxAdapter& a : m.current.adapters) {
       if (!Plugged(a)) continue;
       std::string segment = SegmentOf(a);

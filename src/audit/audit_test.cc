@@ -749,6 +749,20 @@ TEST_F(AuditTest, InterfaceWithoutAnAdapterOfTheFirewallVmIsFound) {
   EXPECT_THAT(f->message, HasSubstr("its adapters are em0 (adapter 1), em1 (adapter 2)"));
 }
 
+// Copies of one image share a name: their rows are told apart by their files.
+TEST_F(AuditTest, MachinesOfOneNameAreToldApartByTheirFiles) {
+  std::string hw = "<Network><Adapter slot=\"0\" enabled=\"true\"><NAT/></Adapter></Network>";
+  Spit(dir_ / "a.vbox", harness::VBoxMachineFile("Ubuntu", hw));
+  Spit(dir_ / "b.vbox",
+       Replace(harness::VBoxMachineFile("Ubuntu", hw), "uuid=\"{Ubuntu}\"", "uuid=\"{copy}\""));
+  AuditOptions opts;
+  opts.vbox = {(dir_ / "a.vbox").string(), (dir_ / "b.vbox").string()};
+  AuditResult r = Run(opts);
+  ASSERT_EQ(r.vms.size(), 2u);
+  EXPECT_EQ(r.vms[0].name, "Ubuntu (a.vbox)");
+  EXPECT_EQ(r.vms[1].name, "Ubuntu (b.vbox)");
+}
+
 // Two gateways, neither named like a firewall: the audit says it cannot tell, and which.
 TEST_F(AuditTest, AmbiguousFirewallVmIsSaidWithItsCandidates) {
   for (const char* name : {"gw1", "web"}) {
